@@ -1,0 +1,251 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# Local Ratify stack without Docker/systemd: Postgres + RabbitMQ as private
+# processes under .local/, plus the api and workers. Run `deploy/local.sh help`.
+#
+# Every process we start is recorded in .local/run/*.pid and only ever
+# stopped by that pid (after checking its command line), never by name.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+LOCAL=$ROOT/.local
+RUN_DIR=$LOCAL/run
+LOG_DIR=$LOCAL/logs
+TOKEN_FILE=$LOCAL/admin-token
+API_PID_FILE=$RUN_DIR/api.pid
+API_ADDR_FILE=$RUN_DIR/api.addr
+
+# shellcheck source=lib/common.sh
+. "$ROOT/deploy/lib/common.sh"
+# shellcheck source=lib/postgres.sh
+. "$ROOT/deploy/lib/postgres.sh"
+# shellcheck source=lib/rabbitmq.sh
+. "$ROOT/deploy/lib/rabbitmq.sh"
+
+usage() {
+    cat <<EOF
+Usage: deploy/local.sh COMMAND [ARGS]
+
+Commands:
+  servers             start (or reuse) Postgres and RabbitMQ, print env exports
+  up [--workers N]    servers + release build + migrate + api + N workers (default 2)
+  down                stop everything this script started (api, workers, RabbitMQ, epmd, Postgres)
+  test [ARGS...]      servers + debug build + cargo nextest (or cargo test); ARGS go to the runner
+  env                 print export lines for the running servers (eval "\$(deploy/local.sh env)")
+  status              show which of our processes are alive
+  help                this text
+
+Environment (defaults in brackets):
+  RATIFY_PG_PORT [55432]         Postgres port (127.0.0.1 only)
+  RATIFY_AMQP_PORT [55672]       RabbitMQ AMQP port (127.0.0.1 only)
+  RATIFY_AMQP_DIST_PORT [AMQP+1] RabbitMQ Erlang distribution port
+  RATIFY_EPMD_PORT [55669]       our private epmd
+  RATIFY_AMQP_MGMT=1             enable the management UI on RATIFY_AMQP_MGMT_PORT [55680]
+  API_ADDR [127.0.0.1:8080]      api listen address (up)
+  ADMIN_TOKEN                    admin token (default: .local/admin-token, generated once)
+  RATIFY_NO_BUILD=1              up: skip 'cargo build', use the binaries already built
+Exports go to stdout, progress messages to stderr. State lives in $LOCAL.
+EOF
+}
+
+prepare_dirs() {
+    [[ $EUID -eq 0 ]] || die "run as root (postgres is managed through runuser)"
+    install -d -m 755 "$LOCAL" "$RUN_DIR" "$LOG_DIR"
+}
+
+print_exports() {
+    printf 'export DATABASE_URL=%q\n' "$DATABASE_URL"
+    printf 'export AMQP_URL=%q\n' "$AMQP_URL"
+    printf 'export RATIFY_TEST_DATABASE_URL=%q\n' "$TEST_DATABASE_URL"
+    printf 'export RATIFY_TEST_AMQP_URL=%q\n' "$AMQP_URL"
+}
+
+start_servers() {
+    prepare_dirs
+    ensure_packages
+    start_postgres
+    start_rabbitmq
+}
+
+cmd_servers() {
+    start_servers
+    print_exports
+}
+
+cmd_env() {
+    pg_resolve_port
+    rmq_resolve_ports
+    pg_pid >/dev/null || die "postgres is not running; start it with 'deploy/local.sh servers'"
+    rmq_pid >/dev/null || die "rabbitmq is not running; start it with 'deploy/local.sh servers'"
+    print_exports
+    [[ -s $TOKEN_FILE ]] && printf 'export ADMIN_TOKEN=%q\n' "$(<"$TOKEN_FILE")"
+    return 0
+}
+
+# $ADMIN_TOKEN wins and is saved, so the token file always matches the api.
+admin_token() {
+    if [[ -n ${ADMIN_TOKEN:-} ]]; then
+        (umask 077 && printf '%s\n' "$ADMIN_TOKEN" >"$TOKEN_FILE")
+    elif [[ ! -s $TOKEN_FILE ]]; then
+        # 32 random bytes as hex; coreutils only, no openssl needed.
+        (umask 077 && head -c 32 /dev/urandom | od -An -vtx1 | tr -d ' \n' >"$TOKEN_FILE")
+        log "generated a new admin token in $TOKEN_FILE"
+    fi
+    chmod 600 "$TOKEN_FILE"
+    ADMIN_TOKEN=$(<"$TOKEN_FILE")
+}
+
+target_dir() {
+    local t=${CARGO_TARGET_DIR:-target}
+    [[ $t == /* ]] || t=$ROOT/$t
+    printf '%s\n' "$t"
+}
+
+stop_app() {
+    local f
+    stop_pid api "$API_PID_FILE" ratify-api 20
+    for f in "$RUN_DIR"/worker-*.pid; do
+        [[ -e $f ]] || continue
+        stop_pid "$(basename "$f" .pid)" "$f" ratify-worker 20
+    done
+}
+
+# `up` twice restarts the api and workers (stop recorded pids, start fresh)
+# so a rebuilt binary always takes effect; Postgres/RabbitMQ are reused.
+cmd_up() {
+    local workers=2 bin i pid code deadline
+    while (($#)); do
+        case $1 in
+            --workers) workers=${2:-}; shift 2 || die "--workers needs a number" ;;
+            --workers=*) workers=${1#*=}; shift ;;
+            *) die "up: unknown argument '$1' (see deploy/local.sh help)" ;;
+        esac
+    done
+    [[ $workers =~ ^[0-9]+$ ]] || die "--workers must be a number, got '$workers'"
+    local api_addr=${API_ADDR:-127.0.0.1:8080}
+
+    start_servers
+    bin=$(target_dir)/release
+    if [[ ${RATIFY_NO_BUILD:-0} != 1 ]]; then
+        log "building release binaries"
+        (cd "$ROOT" && cargo build --release --bins)
+    fi
+    [[ -x $bin/ratify-api && -x $bin/ratify-worker ]] || die "binaries missing in $bin"
+    admin_token
+    stop_app
+    ensure_port_free "${api_addr##*:}" API_ADDR
+
+    log "running migrations"
+    DATABASE_URL=$DATABASE_URL "$bin/ratify-api" migrate >>"$LOG_DIR/migrate.log" 2>&1 || {
+        tail -n 20 "$LOG_DIR/migrate.log" >&2
+        die "migrations failed, see $LOG_DIR/migrate.log"
+    }
+
+    export DATABASE_URL AMQP_URL ADMIN_TOKEN RUST_LOG=${RUST_LOG:-info}
+    [[ -f $LOG_DIR/api.log ]] && mv -f "$LOG_DIR/api.log" "$LOG_DIR/api.log.1"
+    API_ADDR=$api_addr spawn "$API_PID_FILE" "$LOG_DIR/api.log" "$bin/ratify-api"
+    echo "$api_addr" >"$API_ADDR_FILE"
+    for ((i = 1; i <= workers; i++)); do
+        [[ -f $LOG_DIR/worker-$i.log ]] && mv -f "$LOG_DIR/worker-$i.log" "$LOG_DIR/worker-$i.log.1"
+        spawn "$RUN_DIR/worker-$i.pid" "$LOG_DIR/worker-$i.log" "$bin/ratify-worker"
+    done
+    log "started api and $workers worker(s); waiting for http://$api_addr/health"
+
+    pid=$(<"$API_PID_FILE")
+    deadline=$((SECONDS + 60))
+    until code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://$api_addr/health") &&
+        [[ $code == 200 ]]; do
+        if ! pid_running "$pid"; then
+            tail -n 30 "$LOG_DIR/api.log" >&2 || true
+            die "the api exited during startup; see $LOG_DIR/api.log"
+        fi
+        if ((SECONDS >= deadline)); then
+            tail -n 30 "$LOG_DIR/api.log" >&2 || true
+            die "api did not answer 200 on /health within 60 s (last status $code); see $LOG_DIR/api.log"
+        fi
+        sleep 0.5
+    done
+    cat <<EOF
+Ratify is up:
+  api:         http://$api_addr   (health: http://$api_addr/health)
+  admin token: $TOKEN_FILE
+               export ADMIN_TOKEN=$ADMIN_TOKEN
+  logs:        $LOG_DIR/
+  stop with:   deploy/local.sh down
+EOF
+}
+
+cmd_down() {
+    prepare_dirs
+    stop_app
+    stop_rabbitmq
+    stop_postgres
+    rm -f "$API_ADDR_FILE"
+    log "all stopped"
+}
+
+cmd_test() {
+    local t rc=0
+    start_servers
+    t=$(target_dir)
+    export RATIFY_TEST_DATABASE_URL=$TEST_DATABASE_URL
+    export RATIFY_TEST_AMQP_URL=$AMQP_URL
+    export RATIFY_BIN_DIR=$t/debug
+    cd "$ROOT"
+    # One profile (debug) for the binaries and the tests: nothing builds twice.
+    cargo build --workspace --bins
+    if cargo nextest --version >/dev/null 2>&1; then
+        cargo nextest run --workspace --no-fail-fast "$@" || rc=$?
+    else
+        cargo test --workspace --no-fail-fast "$@" || rc=$?
+    fi
+    exit "$rc"
+}
+
+status_line() {
+    local name=$1 pid=$2 detail=$3
+    if [[ -n $pid ]]; then
+        printf '  %-12s running  pid %-8s %s\n' "$name" "$pid" "$detail"
+    else
+        printf '  %-12s stopped\n' "$name"
+    fi
+}
+
+cmd_status() {
+    local pid f addr code
+    pg_resolve_port
+    rmq_resolve_ports
+    echo "Ratify local stack ($LOCAL):"
+    status_line postgres "$(pg_pid || true)" "127.0.0.1:$PG_PORT"
+    status_line rabbitmq "$(rmq_pid || true)" "127.0.0.1:$AMQP_PORT"
+    status_line epmd "$(epmd_pid || true)" "127.0.0.1:$EPMD_PORT"
+    addr=$(cat "$API_ADDR_FILE" 2>/dev/null || echo "${API_ADDR:-127.0.0.1:8080}")
+    pid=$(pid_alive "$API_PID_FILE" ratify-api || true)
+    if [[ -n $pid ]]; then
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://$addr/health" || true)
+        status_line api "$pid" "http://$addr (health: ${code:-no answer})"
+    else
+        status_line api "" ""
+    fi
+    for f in "$RUN_DIR"/worker-*.pid; do
+        [[ -e $f ]] || continue
+        status_line "$(basename "$f" .pid)" "$(pid_alive "$f" ratify-worker || true)" ""
+    done
+}
+
+main() {
+    local cmd=${1:-help}
+    (($#)) && shift
+    case $cmd in
+        servers) cmd_servers "$@" ;;
+        up) cmd_up "$@" ;;
+        down) cmd_down "$@" ;;
+        test) cmd_test "$@" ;;
+        env) cmd_env "$@" ;;
+        status) cmd_status "$@" ;;
+        help | -h | --help) usage ;;
+        *) usage >&2; exit 2 ;;
+    esac
+}
+
+main "$@"

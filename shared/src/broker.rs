@@ -1,0 +1,132 @@
+//! The RabbitMQ topology and the two things done with it: publishing tasks with
+//! publisher confirms, and opening a consumer channel. The api and the workers must
+//! agree on this exactly, which is why it lives here rather than in either binary.
+
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable};
+use lapin::options::{
+    BasicPublishOptions, BasicQosOptions, ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions,
+    QueueDeclareOptions,
+};
+use lapin::types::{AMQPValue, FieldTable, LongString};
+use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
+
+use crate::message::QueueTask;
+
+/// How many times RabbitMQ delivers a task before dead-lettering it. Deliveries fail
+/// only when a worker dies or gives a task back after exhausting its own retries.
+pub const DELIVERY_LIMIT: i32 = 10;
+
+/// Queue and exchange names under one prefix.
+#[derive(Debug, Clone)]
+pub struct Topology {
+    pub work_queue: String,
+    pub dead_exchange: String,
+    pub dead_queue: String,
+}
+
+impl Topology {
+    pub fn new(prefix: &str) -> Topology {
+        Topology {
+            work_queue: format!("{prefix}.chunks"),
+            dead_exchange: format!("{prefix}.dead"),
+            dead_queue: format!("{prefix}.chunks.dead"),
+        }
+    }
+
+    /// Declares everything, idempotently. Both binaries call this on every connect, so
+    /// whichever starts first creates the topology.
+    pub async fn declare(&self, channel: &Channel) -> lapin::Result<()> {
+        let durable = QueueDeclareOptions { durable: true, ..QueueDeclareOptions::default() };
+        // The dead-letter path is declared explicitly: without a dead-letter exchange a
+        // quorum queue drops a message past its delivery limit.
+        channel
+            .exchange_declare(
+                &self.dead_exchange,
+                ExchangeKind::Fanout,
+                ExchangeDeclareOptions { durable: true, ..ExchangeDeclareOptions::default() },
+                FieldTable::default(),
+            )
+            .await?;
+        channel.queue_declare(&self.dead_queue, durable, quorum_args(None)).await?;
+        channel
+            .queue_bind(&self.dead_queue, &self.dead_exchange, "", QueueBindOptions::default(), FieldTable::default())
+            .await?;
+        channel.queue_declare(&self.work_queue, durable, quorum_args(Some(&self.dead_exchange))).await?;
+        Ok(())
+    }
+}
+
+/// Quorum queues: replicated when RabbitMQ is a cluster, durable, and they count
+/// deliveries, which is what bounds a poison message.
+fn quorum_args(dead_exchange: Option<&str>) -> FieldTable {
+    let mut args = FieldTable::default();
+    args.insert("x-queue-type".into(), AMQPValue::LongString(LongString::from("quorum")));
+    if let Some(exchange) = dead_exchange {
+        args.insert("x-delivery-limit".into(), AMQPValue::LongInt(DELIVERY_LIMIT));
+        args.insert("x-dead-letter-exchange".into(), AMQPValue::LongString(LongString::from(exchange)));
+    }
+    args
+}
+
+/// The one retry policy for reaching a dependency: jittered exponential backoff from
+/// 100 ms up to 5 s between attempts, `attempts` times.
+pub fn reconnect_policy(attempts: usize) -> ExponentialBuilder {
+    ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(100))
+        .with_max_delay(Duration::from_secs(5))
+        .with_max_times(attempts)
+        .with_jitter()
+}
+
+/// Connects, retrying with backoff up to `attempts` times.
+pub async fn connect(url: &str, attempts: usize) -> lapin::Result<Connection> {
+    (|| Connection::connect(url, ConnectionProperties::default()))
+        .retry(reconnect_policy(attempts))
+        .notify(|e, wait| tracing::warn!(error = %e, ?wait, "RabbitMQ unreachable, retrying"))
+        .await
+}
+
+/// Opens a channel in confirm mode, with the topology declared.
+pub async fn publisher_channel(connection: &Connection, topology: &Topology) -> lapin::Result<Channel> {
+    let channel = connection.create_channel().await?;
+    channel.confirm_select(ConfirmSelectOptions::default()).await?;
+    topology.declare(&channel).await?;
+    Ok(channel)
+}
+
+/// Opens a consuming channel with at most `prefetch` unacknowledged deliveries.
+pub async fn consumer_channel(connection: &Connection, topology: &Topology, prefetch: u16) -> lapin::Result<Channel> {
+    let channel = connection.create_channel().await?;
+    topology.declare(&channel).await?;
+    channel.basic_qos(prefetch, BasicQosOptions::default()).await?;
+    Ok(channel)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error("RabbitMQ: {0}")]
+    Amqp(#[from] lapin::Error),
+    #[error("RabbitMQ refused (nacked) a message")]
+    Nacked,
+}
+
+/// Publishes `tasks` as persistent messages to `queue` and waits until the broker has
+/// confirmed every one. Publishes are pipelined; confirms are awaited together.
+pub async fn publish_confirmed(channel: &Channel, queue: &str, tasks: &[QueueTask]) -> Result<(), PublishError> {
+    let properties = BasicProperties::default().with_delivery_mode(2).with_content_type("application/json".into());
+    let mut confirms = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        let confirm = channel
+            .basic_publish("", queue, BasicPublishOptions::default(), &task.to_bytes(), properties.clone())
+            .await?;
+        confirms.push(confirm);
+    }
+    for confirm in confirms {
+        if !confirm.await?.is_ack() {
+            return Err(PublishError::Nacked);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,110 @@
+//! Configuration from the environment. Every variable is read through [`var`] or
+//! [`required`], so an invalid value fails at start-up naming the variable.
+
+use std::fmt::Display;
+use std::str::FromStr;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0} is not set; it is required")]
+    Missing(&'static str),
+    #[error("{name} has the invalid value {value:?}: {reason}")]
+    Invalid { name: &'static str, value: String, reason: String },
+}
+
+/// Reads `name`, or `default` when it is unset or empty.
+pub fn var<T>(name: &'static str, default: T) -> Result<T, ConfigError>
+where
+    T: FromStr,
+    T::Err: Display,
+{
+    match std::env::var(name) {
+        Ok(value) if !value.trim().is_empty() => parse(name, value),
+        _ => Ok(default),
+    }
+}
+
+/// Reads `name`, which must be set.
+pub fn required<T>(name: &'static str) -> Result<T, ConfigError>
+where
+    T: FromStr,
+    T::Err: Display,
+{
+    match std::env::var(name) {
+        Ok(value) if !value.trim().is_empty() => parse(name, value),
+        _ => Err(ConfigError::Missing(name)),
+    }
+}
+
+fn parse<T>(name: &'static str, value: String) -> Result<T, ConfigError>
+where
+    T: FromStr,
+    T::Err: Display,
+{
+    value.trim().parse().map_err(|e: T::Err| ConfigError::Invalid { name, value, reason: e.to_string() })
+}
+
+/// Checks a numeric setting lies in `range`, naming the variable otherwise.
+pub fn in_range<T>(name: &'static str, value: T, range: std::ops::RangeInclusive<T>) -> Result<T, ConfigError>
+where
+    T: PartialOrd + Display + Copy,
+{
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(ConfigError::Invalid {
+            name,
+            value: value.to_string(),
+            reason: format!("must be between {} and {}", range.start(), range.end()),
+        })
+    }
+}
+
+/// Settings both binaries share.
+#[derive(Debug, Clone)]
+pub struct Common {
+    pub database_url: String,
+    pub amqp_url: String,
+    /// Prefix of every exchange and queue name, so several deployments (or tests) can
+    /// share one broker.
+    pub queue_prefix: String,
+    pub db_pool_size: u32,
+    pub json_logs: bool,
+}
+
+impl Common {
+    pub fn from_env(default_pool: u32) -> Result<Common, ConfigError> {
+        let log_format: String = var("RATIFY_LOG_FORMAT", "text".to_owned())?;
+        let json_logs = match log_format.as_str() {
+            "json" => true,
+            "text" => false,
+            other => {
+                return Err(ConfigError::Invalid {
+                    name: "RATIFY_LOG_FORMAT",
+                    value: other.to_owned(),
+                    reason: "use text or json".to_owned(),
+                })
+            }
+        };
+        Ok(Common {
+            database_url: required("DATABASE_URL")?,
+            amqp_url: required("AMQP_URL")?,
+            queue_prefix: var("RATIFY_QUEUE_PREFIX", "ratify".to_owned())?,
+            db_pool_size: in_range("RATIFY_DB_POOL_SIZE", var("RATIFY_DB_POOL_SIZE", default_pool)?, 1..=500)?,
+            json_logs,
+        })
+    }
+}
+
+/// Starts `tracing`: human-readable by default, JSON lines with `RATIFY_LOG_FORMAT=json`.
+/// Logs go to stderr; `RUST_LOG` filters (default `info`).
+pub fn init_tracing(json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().flatten_event(true).init();
+    } else {
+        builder.init();
+    }
+}

@@ -1,0 +1,62 @@
+//! Advertisers and their commission groups.
+
+use rust_decimal::Decimal;
+use sqlx::PgConnection;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Advertiser {
+    pub id: i64,
+    pub name: String,
+    pub currency: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct GroupRow {
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub value: Decimal,
+}
+
+/// Inserts an advertiser; `false` when the id is taken.
+pub async fn insert(conn: &mut PgConnection, id: i64, name: &str, currency: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query("INSERT INTO advertisers (id, name, currency) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
+        .bind(id)
+        .bind(name)
+        .bind(currency)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// One advertiser.
+pub async fn get(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<Advertiser>> {
+    sqlx::query_as("SELECT id, name, currency::text AS currency FROM advertisers WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Creates or replaces a commission group.
+pub async fn upsert_group(conn: &mut PgConnection, advertiser_id: i64, group: &GroupRow) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO commission_groups (advertiser_id, code, name, kind, value) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (advertiser_id, code) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind, value = EXCLUDED.value",
+    )
+    .bind(advertiser_id)
+    .bind(&group.code)
+    .bind(&group.name)
+    .bind(&group.kind)
+    .bind(group.value)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// All commission groups of an advertiser, by code.
+pub async fn groups(conn: &mut PgConnection, advertiser_id: i64) -> sqlx::Result<Vec<GroupRow>> {
+    sqlx::query_as("SELECT code, name, kind, value FROM commission_groups WHERE advertiser_id = $1 ORDER BY code")
+        .bind(advertiser_id)
+        .fetch_all(conn)
+        .await
+}

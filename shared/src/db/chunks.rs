@@ -1,0 +1,135 @@
+//! Chunks as the workers apply them, and the outbox relay's view of them.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// A locked chunk: its items as JSON text, and whether it was already applied.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LockedChunk {
+    pub items: String,
+    pub done: bool,
+}
+
+/// Locks a chunk row for the rest of the transaction. Two deliveries of the same chunk
+/// serialize here; the second sees `done`.
+pub async fn lock(conn: &mut PgConnection, advertiser_id: i64, job_id: Uuid, chunk_no: i32) -> sqlx::Result<Option<LockedChunk>> {
+    sqlx::query_as(
+        "SELECT items::text AS items, done_at IS NOT NULL AS done FROM job_chunks
+         WHERE advertiser_id = $1 AND job_id = $2 AND chunk_no = $3 FOR UPDATE",
+    )
+    .bind(advertiser_id)
+    .bind(job_id)
+    .bind(chunk_no)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Outcomes in columns for [`insert_outcomes`].
+#[derive(Debug, Default)]
+pub struct OutcomeRows {
+    pub indexes: Vec<i32>,
+    pub codes: Vec<i16>,
+    pub descriptions: Vec<Option<String>>,
+    pub actions: Vec<Option<String>>,
+    pub transaction_ids: Vec<Option<i64>>,
+    pub order_refs: Vec<Option<String>>,
+    pub transaction_dates: Vec<Option<String>>,
+    pub timezones: Vec<Option<String>>,
+}
+
+impl OutcomeRows {
+    pub fn errors(&self) -> i32 {
+        self.codes.iter().filter(|c| **c >= 400).count() as i32
+    }
+}
+
+/// Writes a chunk's outcomes in one statement. The primary key refuses a second
+/// outcome for an item.
+pub async fn insert_outcomes(conn: &mut PgConnection, advertiser_id: i64, job_id: Uuid, rows: &OutcomeRows) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO job_outcomes (advertiser_id, job_id, item_index, code, description, action, transaction_id,
+                                   order_ref, transaction_date, timezone)
+         SELECT $1, $2, u.* FROM unnest($3::int[], $4::smallint[], $5::text[], $6::text[], $7::bigint[], $8::text[],
+                                        $9::text[], $10::text[]) AS u",
+    )
+    .bind(advertiser_id)
+    .bind(job_id)
+    .bind(&rows.indexes)
+    .bind(&rows.codes)
+    .bind(&rows.descriptions)
+    .bind(&rows.actions)
+    .bind(&rows.transaction_ids)
+    .bind(&rows.order_refs)
+    .bind(&rows.transaction_dates)
+    .bind(&rows.timezones)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Marks a chunk applied.
+pub async fn finish(conn: &mut PgConnection, advertiser_id: i64, job_id: Uuid, chunk_no: i32) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE job_chunks SET done_at = now(), published_at = coalesce(published_at, now())
+         WHERE advertiser_id = $1 AND job_id = $2 AND chunk_no = $3",
+    )
+    .bind(advertiser_id)
+    .bind(job_id)
+    .bind(chunk_no)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Adds a chunk's counts to its job; the job becomes `DONE`, with its completion date,
+/// exactly when the last item has its outcome. Returns whether it is now done.
+pub async fn add_progress(conn: &mut PgConnection, advertiser_id: i64, job_id: Uuid, processed: i32, errors: i32) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "UPDATE jobs SET processed_count = processed_count + $3, error_count = error_count + $4,
+                status = CASE WHEN processed_count + $3 >= transaction_count THEN 'DONE' ELSE 'PROCESSING' END,
+                completion_date = CASE WHEN processed_count + $3 >= transaction_count THEN now() END
+         WHERE advertiser_id = $1 AND id = $2 RETURNING status = 'DONE'",
+    )
+    .bind(advertiser_id)
+    .bind(job_id)
+    .bind(processed)
+    .bind(errors)
+    .fetch_one(conn)
+    .await
+}
+
+/// A chunk the broker never confirmed.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UnpublishedChunk {
+    pub advertiser_id: i64,
+    pub job_id: Uuid,
+    pub chunk_no: i32,
+}
+
+/// Chunks written before `older_than` whose message was never confirmed (the broker was
+/// away, or the api died between commit and publish), oldest job first. `SKIP LOCKED`
+/// lets several relays share the work.
+pub async fn unpublished(conn: &mut PgConnection, older_than: DateTime<Utc>, limit: i64) -> sqlx::Result<Vec<UnpublishedChunk>> {
+    sqlx::query_as(
+        "SELECT c.advertiser_id, c.job_id, c.chunk_no FROM job_chunks c
+         JOIN jobs j ON j.advertiser_id = c.advertiser_id AND j.id = c.job_id
+         WHERE c.published_at IS NULL AND c.done_at IS NULL AND j.created_at < $1
+         ORDER BY j.created_at, c.chunk_no LIMIT $2 FOR UPDATE OF c SKIP LOCKED",
+    )
+    .bind(older_than)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// Marks one relayed chunk confirmed.
+pub async fn mark_published(conn: &mut PgConnection, chunk: &UnpublishedChunk) -> sqlx::Result<()> {
+    sqlx::query("UPDATE job_chunks SET published_at = now() WHERE advertiser_id = $1 AND job_id = $2 AND chunk_no = $3")
+        .bind(chunk.advertiser_id)
+        .bind(chunk.job_id)
+        .bind(chunk.chunk_no)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

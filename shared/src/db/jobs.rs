@@ -1,0 +1,168 @@
+//! Jobs as the api writes and reads them.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct JobRow {
+    pub id: Uuid,
+    pub status: String,
+    pub transaction_count: i32,
+    pub processed_count: i32,
+    pub error_count: i32,
+    pub created_at: DateTime<Utc>,
+    pub completion_date: Option<DateTime<Utc>>,
+}
+
+const JOB_COLUMNS: &str = "id, status, transaction_count, processed_count, error_count, created_at, completion_date";
+
+/// A job with the same idempotency key, with its request hash and whether it is
+/// young enough (24 h) to be replayed.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct KeyedJob {
+    pub id: Uuid,
+    pub request_hash: Option<Vec<u8>>,
+    pub fresh: bool,
+}
+
+/// Finds the job an idempotency key names, locking it so two submissions with the
+/// same key serialize.
+pub async fn find_by_key(conn: &mut PgConnection, advertiser_id: i64, key: &str) -> sqlx::Result<Option<KeyedJob>> {
+    sqlx::query_as(
+        "SELECT id, request_hash, created_at > now() - interval '24 hours' AS fresh
+         FROM jobs WHERE advertiser_id = $1 AND idempotency_key = $2 FOR UPDATE",
+    )
+    .bind(advertiser_id)
+    .bind(key)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Frees an expired idempotency key for reuse; the old job keeps everything else.
+pub async fn release_key(conn: &mut PgConnection, advertiser_id: i64, job_id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("UPDATE jobs SET idempotency_key = NULL WHERE advertiser_id = $1 AND id = $2")
+        .bind(advertiser_id)
+        .bind(job_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub struct NewJob<'a> {
+    pub id: Uuid,
+    pub transaction_count: i32,
+    pub chunk_count: i32,
+    pub idempotency_key: Option<&'a str>,
+    pub request_hash: Option<&'a [u8]>,
+}
+
+/// Inserts a job. Fails with a unique violation if its idempotency key is taken.
+pub async fn insert(conn: &mut PgConnection, advertiser_id: i64, job: &NewJob<'_>) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO jobs (advertiser_id, id, transaction_count, chunk_count, idempotency_key, request_hash)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(advertiser_id)
+    .bind(job.id)
+    .bind(job.transaction_count)
+    .bind(job.chunk_count)
+    .bind(job.idempotency_key)
+    .bind(job.request_hash)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Inserts a job's chunks: `items[i]` is the JSON array of chunk `i`.
+pub async fn insert_chunks(
+    conn: &mut PgConnection,
+    advertiser_id: i64,
+    job_id: Uuid,
+    item_counts: &[i32],
+    items: &[String],
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO job_chunks (advertiser_id, job_id, chunk_no, item_count, items)
+         SELECT $1, $2, (u.n - 1)::int, u.item_count, u.items::json
+         FROM unnest($3::int[], $4::text[]) WITH ORDINALITY AS u(item_count, items, n)",
+    )
+    .bind(advertiser_id)
+    .bind(job_id)
+    .bind(item_counts)
+    .bind(items)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Marks chunks as confirmed by the broker (the outbox is then done with them).
+pub async fn mark_published(conn: &mut PgConnection, advertiser_id: i64, job_id: Uuid, chunk_nos: &[i32]) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE job_chunks SET published_at = now()
+         WHERE advertiser_id = $1 AND job_id = $2 AND chunk_no = ANY($3) AND published_at IS NULL",
+    )
+    .bind(advertiser_id)
+    .bind(job_id)
+    .bind(chunk_nos)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// One job of an advertiser.
+pub async fn get(conn: &mut PgConnection, advertiser_id: i64, id: Uuid) -> sqlx::Result<Option<JobRow>> {
+    sqlx::query_as(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE advertiser_id = $1 AND id = $2"))
+        .bind(advertiser_id)
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// A page of an advertiser's jobs of the last 60 days, newest first, strictly older
+/// than the `(created_at, id)` cursor when one is given.
+pub async fn list(
+    conn: &mut PgConnection,
+    advertiser_id: i64,
+    before: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> sqlx::Result<Vec<JobRow>> {
+    let (at, id) = before.unzip();
+    sqlx::query_as(&format!(
+        "SELECT {JOB_COLUMNS} FROM jobs
+         WHERE advertiser_id = $1 AND created_at > now() - interval '60 days'
+           AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3))
+         ORDER BY created_at DESC, id DESC LIMIT $4"
+    ))
+    .bind(advertiser_id)
+    .bind(at)
+    .bind(id)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// An item outcome as listed by `output=errors|all`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OutcomeRow {
+    pub item_index: i32,
+    pub code: i16,
+    pub description: Option<String>,
+    pub action: Option<String>,
+    pub transaction_id: Option<i64>,
+    pub order_ref: Option<String>,
+    pub transaction_date: Option<String>,
+    pub timezone: Option<String>,
+}
+
+/// The SQL listing a job's outcomes in index order (`$1` advertiser, `$2` job);
+/// `errors_only` keeps codes 400 and up, served by a partial index.
+pub fn outcomes_sql(errors_only: bool) -> &'static str {
+    if errors_only {
+        "SELECT item_index, code, description, action, transaction_id, order_ref, transaction_date, timezone
+         FROM job_outcomes WHERE advertiser_id = $1 AND job_id = $2 AND code >= 400 ORDER BY item_index"
+    } else {
+        "SELECT item_index, code, description, action, transaction_id, order_ref, transaction_date, timezone
+         FROM job_outcomes WHERE advertiser_id = $1 AND job_id = $2 ORDER BY item_index"
+    }
+}

@@ -1,0 +1,284 @@
+//! Transactions: bulk ingest, reads, reference resolution, and the worker's
+//! lock-then-update of a chunk's transactions.
+
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::commission::Part;
+
+/// New transactions in columns, ready for one `INSERT … SELECT FROM unnest`.
+#[derive(Debug, Default)]
+pub struct NewTransactions {
+    pub ids: Vec<i64>,
+    pub order_refs: Vec<String>,
+    pub dates: Vec<DateTime<Utc>>,
+    pub timezones: Vec<String>,
+    pub sale_amounts: Vec<i64>,
+    pub commission_amounts: Vec<i64>,
+    /// Each a JSON array of [`Part`].
+    pub parts: Vec<String>,
+    pub publisher_ids: Vec<Option<i64>>,
+    pub click_refs: Vec<Option<String>>,
+}
+
+/// Takes `n` fresh transaction ids, ascending.
+pub async fn allocate_ids(conn: &mut PgConnection, n: i64) -> sqlx::Result<Vec<i64>> {
+    let mut ids: Vec<i64> = sqlx::query_scalar("SELECT nextval('transaction_id_seq') FROM generate_series(1, $1)")
+        .bind(n)
+        .fetch_all(conn)
+        .await?;
+    ids.sort_unstable();
+    Ok(ids)
+}
+
+/// Inserts transactions in one statement. A duplicate `(orderRef, transactionDate)`
+/// fails the whole statement with a unique violation.
+pub async fn insert(conn: &mut PgConnection, advertiser_id: i64, currency: &str, rows: &NewTransactions) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO transactions (advertiser_id, id, order_ref, transaction_date, timezone, currency,
+                                   sale_amount, commission_amount, parts, publisher_id, click_ref)
+         SELECT $1, u.id, u.order_ref, u.at, u.tz, $2, u.sale, u.commission, u.parts::jsonb, u.publisher, u.click
+         FROM unnest($3::bigint[], $4::text[], $5::timestamptz[], $6::text[], $7::bigint[], $8::bigint[], $9::text[],
+                     $10::bigint[], $11::text[])
+              AS u(id, order_ref, at, tz, sale, commission, parts, publisher, click)",
+    )
+    .bind(advertiser_id)
+    .bind(currency)
+    .bind(&rows.ids)
+    .bind(&rows.order_refs)
+    .bind(&rows.dates)
+    .bind(&rows.timezones)
+    .bind(&rows.sale_amounts)
+    .bind(&rows.commission_amounts)
+    .bind(&rows.parts)
+    .bind(&rows.publisher_ids)
+    .bind(&rows.click_refs)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A stored transaction, as read.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TransactionRow {
+    pub advertiser_id: i64,
+    pub id: i64,
+    pub order_ref: String,
+    pub transaction_date: DateTime<Utc>,
+    pub timezone: String,
+    pub commission_status: String,
+    pub currency: String,
+    pub sale_amount: i64,
+    pub commission_amount: i64,
+    pub parts: Json<Vec<Part>>,
+    pub decline_reason: Option<String>,
+    pub amended: bool,
+    pub amend_reason: Option<String>,
+    pub old_sale_amount: Option<i64>,
+    pub old_commission_amount: Option<i64>,
+    pub validation_date: Option<DateTime<Utc>>,
+    pub publisher_id: Option<i64>,
+    pub click_ref: Option<String>,
+}
+
+/// The column list matching [`TransactionRow`].
+pub const COLUMNS: &str = "advertiser_id, id, order_ref, transaction_date, timezone, commission_status, \
+    currency::text AS currency, sale_amount, commission_amount, parts, decline_reason, amended, amend_reason, \
+    old_sale_amount, old_commission_amount, validation_date, publisher_id, click_ref";
+
+/// One transaction of an advertiser.
+pub async fn get(conn: &mut PgConnection, advertiser_id: i64, id: i64) -> sqlx::Result<Option<TransactionRow>> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM transactions WHERE advertiser_id = $1 AND id = $2"))
+        .bind(advertiser_id)
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HistoryRow {
+    pub changed_at: DateTime<Utc>,
+    pub job_id: Option<Uuid>,
+    pub item_index: Option<i32>,
+    pub action: String,
+    pub before: String,
+    pub after: String,
+}
+
+/// A transaction's history, oldest first.
+pub async fn history(conn: &mut PgConnection, advertiser_id: i64, id: i64) -> sqlx::Result<Vec<HistoryRow>> {
+    sqlx::query_as(
+        "SELECT changed_at, job_id, item_index, action, before::text AS before, after::text AS after
+         FROM transaction_history WHERE advertiser_id = $1 AND transaction_id = $2 ORDER BY id",
+    )
+    .bind(advertiser_id)
+    .bind(id)
+    .fetch_all(conn)
+    .await
+}
+
+/// Which date a listing filters on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateType {
+    Transaction,
+    Validation,
+}
+
+/// The SQL of a listing by date range: `$1` advertiser, `$2`..`$3` the inclusive range,
+/// `$4` an optional status.
+pub fn list_by_date_sql(date_type: DateType) -> String {
+    let column = match date_type {
+        DateType::Transaction => "transaction_date",
+        DateType::Validation => "validation_date",
+    };
+    format!(
+        "SELECT {COLUMNS} FROM transactions WHERE advertiser_id = $1 AND {column} >= $2 AND {column} <= $3
+         AND ($4::text IS NULL OR commission_status = $4) ORDER BY {column}, id"
+    )
+}
+
+/// The SQL of a lookup by ids (`$2`, bigint[]).
+pub fn list_by_ids_sql() -> String {
+    format!("SELECT {COLUMNS} FROM transactions WHERE advertiser_id = $1 AND id = ANY($2) ORDER BY id")
+}
+
+/// The SQL of a lookup by order reference (`$2`).
+pub fn list_by_order_ref_sql() -> String {
+    format!("SELECT {COLUMNS} FROM transactions WHERE advertiser_id = $1 AND order_ref = $2 ORDER BY transaction_date, id")
+}
+
+/// Resolves `(orderRef, instant)` candidates to transaction ids. Returns the
+/// `(position, id)` pairs that matched; a position may match more than once.
+pub async fn resolve_order_refs(
+    conn: &mut PgConnection,
+    advertiser_id: i64,
+    positions: &[i32],
+    order_refs: &[String],
+    instants: &[DateTime<Utc>],
+) -> sqlx::Result<Vec<(i32, i64)>> {
+    sqlx::query_as(
+        "SELECT u.pos, t.id FROM unnest($2::int[], $3::text[], $4::timestamptz[]) AS u(pos, order_ref, at)
+         JOIN transactions t ON t.advertiser_id = $1 AND t.order_ref = u.order_ref AND t.transaction_date = u.at",
+    )
+    .bind(advertiser_id)
+    .bind(positions)
+    .bind(order_refs)
+    .bind(instants)
+    .fetch_all(conn)
+    .await
+}
+
+/// The mutable state of a transaction, as the worker locks it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StateRow {
+    pub id: i64,
+    pub commission_status: String,
+    pub currency: String,
+    pub sale_amount: i64,
+    pub commission_amount: i64,
+    pub parts: Json<Vec<Part>>,
+    pub decline_reason: Option<String>,
+    pub amended: bool,
+    pub amend_reason: Option<String>,
+    pub old_sale_amount: Option<i64>,
+    pub old_commission_amount: Option<i64>,
+    pub validation_date: Option<DateTime<Utc>>,
+}
+
+/// Locks the advertiser's transactions among `ids` for update, in id order: every
+/// chunk locks in the same order, so concurrent chunks never deadlock.
+pub async fn lock_states(conn: &mut PgConnection, advertiser_id: i64, ids: &[i64]) -> sqlx::Result<Vec<StateRow>> {
+    sqlx::query_as(
+        "SELECT id, commission_status, currency::text AS currency, sale_amount, commission_amount, parts,
+                decline_reason, amended, amend_reason, old_sale_amount, old_commission_amount, validation_date
+         FROM transactions WHERE advertiser_id = $1 AND id = ANY($2) ORDER BY id FOR UPDATE",
+    )
+    .bind(advertiser_id)
+    .bind(ids)
+    .fetch_all(conn)
+    .await
+}
+
+/// New states in columns for [`update_states`].
+#[derive(Debug, Default)]
+pub struct StateUpdates {
+    pub ids: Vec<i64>,
+    pub statuses: Vec<String>,
+    pub sale_amounts: Vec<i64>,
+    pub commission_amounts: Vec<i64>,
+    pub parts: Vec<String>,
+    pub decline_reasons: Vec<Option<String>>,
+    pub amended: Vec<bool>,
+    pub amend_reasons: Vec<Option<String>>,
+    pub old_sale_amounts: Vec<Option<i64>>,
+    pub old_commission_amounts: Vec<Option<i64>>,
+    pub validation_dates: Vec<Option<DateTime<Utc>>>,
+}
+
+/// Writes the final state of every changed transaction of a chunk in one statement.
+pub async fn update_states(conn: &mut PgConnection, advertiser_id: i64, rows: &StateUpdates) -> sqlx::Result<u64> {
+    if rows.ids.is_empty() {
+        return Ok(0);
+    }
+    let done = sqlx::query(
+        "UPDATE transactions t SET commission_status = u.status, sale_amount = u.sale, commission_amount = u.commission,
+                parts = u.parts::jsonb, decline_reason = u.decline_reason, amended = u.amended,
+                amend_reason = u.amend_reason, old_sale_amount = u.old_sale, old_commission_amount = u.old_commission,
+                validation_date = u.validation_date
+         FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::bool[],
+                     $9::text[], $10::bigint[], $11::bigint[], $12::timestamptz[])
+              AS u(id, status, sale, commission, parts, decline_reason, amended, amend_reason, old_sale,
+                   old_commission, validation_date)
+         WHERE t.advertiser_id = $1 AND t.id = u.id",
+    )
+    .bind(advertiser_id)
+    .bind(&rows.ids)
+    .bind(&rows.statuses)
+    .bind(&rows.sale_amounts)
+    .bind(&rows.commission_amounts)
+    .bind(&rows.parts)
+    .bind(&rows.decline_reasons)
+    .bind(&rows.amended)
+    .bind(&rows.amend_reasons)
+    .bind(&rows.old_sale_amounts)
+    .bind(&rows.old_commission_amounts)
+    .bind(&rows.validation_dates)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// History entries in columns for [`insert_history`].
+#[derive(Debug, Default)]
+pub struct HistoryRows {
+    pub transaction_ids: Vec<i64>,
+    pub item_indexes: Vec<i32>,
+    pub actions: Vec<String>,
+    pub befores: Vec<String>,
+    pub afters: Vec<String>,
+}
+
+/// Writes a chunk's history entries in one statement. The unique index on
+/// `(advertiser_id, job_id, item_index)` refuses a second application of an item.
+pub async fn insert_history(conn: &mut PgConnection, advertiser_id: i64, job_id: Uuid, rows: &HistoryRows) -> sqlx::Result<()> {
+    if rows.transaction_ids.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO transaction_history (advertiser_id, transaction_id, job_id, item_index, action, before, after)
+         SELECT $1, u.tid, $2, u.idx, u.action, u.before::jsonb, u.after::jsonb
+         FROM unnest($3::bigint[], $4::int[], $5::text[], $6::text[], $7::text[]) AS u(tid, idx, action, before, after)",
+    )
+    .bind(advertiser_id)
+    .bind(job_id)
+    .bind(&rows.transaction_ids)
+    .bind(&rows.item_indexes)
+    .bind(&rows.actions)
+    .bind(&rows.befores)
+    .bind(&rows.afters)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,58 @@
+//! Local date-times in IANA zones, as clients speak of transaction dates.
+
+use chrono::{DateTime, LocalResult, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+
+/// The wire format of a local date-time: `yyyy-MM-ddTHH:mm:ss`, to the second.
+pub const LOCAL_FORMAT: &str = "%Y-%m-%dT%H:%M:%S";
+
+pub fn parse_local(s: &str) -> Option<NaiveDateTime> {
+    // chrono accepts some variations (e.g. single-digit fields); insist on the exact shape.
+    if s.len() != 19 {
+        return None;
+    }
+    NaiveDateTime::parse_from_str(s, LOCAL_FORMAT).ok()
+}
+
+pub fn parse_zone(s: &str) -> Option<Tz> {
+    s.parse::<Tz>().ok()
+}
+
+/// Every instant a local time denotes in `zone`: one normally, two when a DST change
+/// repeats the hour (either matches), none when a DST change skips it.
+pub fn instants(local: NaiveDateTime, zone: Tz) -> Vec<DateTime<Utc>> {
+    match zone.from_local_datetime(&local) {
+        LocalResult::Single(t) => vec![t.with_timezone(&Utc)],
+        LocalResult::Ambiguous(a, b) => vec![a.with_timezone(&Utc), b.with_timezone(&Utc)],
+        LocalResult::None => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_only_the_documented_shape() {
+        assert!(parse_local("2026-11-14T10:15:00").is_some());
+        for bad in ["2026-11-14 10:15:00", "2026-11-14T10:15", "2026-13-14T10:15:00", "2026-11-14T10:15:00Z", "x"] {
+            assert!(parse_local(bad).is_none(), "{bad}");
+        }
+        assert!(parse_zone("Europe/Paris").is_some());
+        assert!(parse_zone("Mars/Olympus").is_none());
+    }
+
+    #[test]
+    fn dst_folds_give_two_instants_and_gaps_none() {
+        let paris = parse_zone("Europe/Paris").unwrap();
+        // 2026-10-25 03:00 CEST -> 02:00 CET: 02:30 happens twice.
+        let fold = instants(parse_local("2026-10-25T02:30:00").unwrap(), paris);
+        assert_eq!(fold.len(), 2);
+        assert_eq!(fold[0].to_rfc3339(), "2026-10-25T00:30:00+00:00");
+        assert_eq!(fold[1].to_rfc3339(), "2026-10-25T01:30:00+00:00");
+        // 2026-03-29 02:00 CET -> 03:00 CEST: 02:30 never happens.
+        assert!(instants(parse_local("2026-03-29T02:30:00").unwrap(), paris).is_empty());
+        let plain = instants(parse_local("2017-02-20T22:04:00").unwrap(), paris);
+        assert_eq!(plain[0].to_rfc3339(), "2017-02-20T21:04:00+00:00");
+    }
+}

@@ -1,0 +1,133 @@
+//! The validation state machine of SPEC §4: what an action does to a transaction in a
+//! given commission status. Pure, no I/O.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pending,
+    Approved,
+    Declined,
+}
+
+impl Status {
+    pub const ALL: [Status; 3] = [Status::Pending, Status::Approved, Status::Declined];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Approved => "approved",
+            Status::Declined => "declined",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        match s {
+            "pending" => Some(Status::Pending),
+            "approved" => Some(Status::Approved),
+            "declined" => Some(Status::Declined),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActionKind {
+    Approve,
+    Decline,
+    Amend,
+}
+
+impl ActionKind {
+    pub const ALL: [ActionKind; 3] = [ActionKind::Approve, ActionKind::Decline, ActionKind::Amend];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionKind::Approve => "approve",
+            ActionKind::Decline => "decline",
+            ActionKind::Amend => "amend",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ActionKind> {
+        match s {
+            "approve" => Some(ActionKind::Approve),
+            "decline" => Some(ActionKind::Decline),
+            "amend" => Some(ActionKind::Amend),
+            _ => None,
+        }
+    }
+}
+
+/// What the state machine allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transition {
+    /// The action applies (200), moving to this status. An amend stays pending here and
+    /// may still turn out to change nothing (304) or become approved.
+    Apply(Status),
+    /// The desired state already holds (304).
+    AlreadySo,
+    /// The current status forbids the action (422), with the reason.
+    Forbidden(&'static str),
+}
+
+/// The outcome table of SPEC §4.
+pub fn decide(status: Status, action: ActionKind) -> Transition {
+    use ActionKind::*;
+    use Status::*;
+    match (action, status) {
+        (Approve, Pending) => Transition::Apply(Approved),
+        (Approve, Approved) => Transition::AlreadySo,
+        (Approve, Declined) => Transition::Forbidden("the transaction is declined and cannot be approved"),
+        (Decline, Pending) => Transition::Apply(Declined),
+        (Decline, Approved) => Transition::Forbidden("the transaction is approved, which is final"),
+        (Decline, Declined) => Transition::AlreadySo,
+        (Amend, Pending) => Transition::Apply(Pending),
+        (Amend, Approved) => Transition::Forbidden("only pending transactions can be amended; this one is approved"),
+        (Amend, Declined) => Transition::Forbidden("only pending transactions can be amended; this one is declined"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_outcome_table_exhaustively() {
+        use ActionKind::*;
+        use Status::*;
+        // (action, status, expected): every cell of SPEC §4, written out once more.
+        let table = [
+            (Approve, Pending, Transition::Apply(Approved)),
+            (Approve, Approved, Transition::AlreadySo),
+            (Decline, Pending, Transition::Apply(Declined)),
+            (Decline, Declined, Transition::AlreadySo),
+            (Amend, Pending, Transition::Apply(Pending)),
+        ];
+        let mut seen = 0;
+        for action in ActionKind::ALL {
+            for status in Status::ALL {
+                let got = decide(status, action);
+                match table.iter().find(|(a, s, _)| *a == action && *s == status) {
+                    Some((_, _, want)) => assert_eq!(got, *want, "{action:?} on {status:?}"),
+                    None => assert!(matches!(got, Transition::Forbidden(_)), "{action:?} on {status:?}: {got:?}"),
+                }
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, 9);
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for s in Status::ALL {
+            assert_eq!(Status::parse(s.as_str()), Some(s));
+        }
+        for a in ActionKind::ALL {
+            assert_eq!(ActionKind::parse(a.as_str()), Some(a));
+        }
+        assert_eq!(ActionKind::parse("Approve"), None);
+    }
+}
