@@ -161,7 +161,7 @@ cmd_up() {
         fi
         if ((SECONDS >= deadline)); then
             tail -n 30 "$LOG_DIR/api.log" >&2 || true
-            die "api did not answer 200 on /health within 60 s (last status $code); see $LOG_DIR/api.log"
+            die "api did not answer 200 on /health within 60 s (last status $code); see $LOG_DIR/api.log (processes left running; 'down' stops them)"
         fi
         sleep 0.5
     done

@@ -1,1 +1,116 @@
-fn main(){}
+//! `ratify-api`: the HTTP service. `ratify-api` (or `ratify-api serve`) serves;
+//! `ratify-api migrate` applies the database migrations once and exits.
+
+mod auth;
+mod config;
+mod error;
+mod ingest;
+mod publisher;
+mod routes;
+mod state;
+mod stream;
+mod submit;
+mod views;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use ratify_shared::broker::Topology;
+use ratify_shared::config::{init_tracing, required, Common};
+use ratify_shared::db;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::ApiConfig;
+use crate::publisher::Publisher;
+use crate::state::AppState;
+
+#[derive(Parser)]
+#[command(name = "ratify-api", about = "Ratify's HTTP api")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the api (the default).
+    Serve,
+    /// Apply database migrations (DATABASE_URL) and exit.
+    Migrate,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command.unwrap_or(Command::Serve) {
+        Command::Serve => serve().await,
+        Command::Migrate => migrate().await,
+    }
+}
+
+async fn migrate() -> anyhow::Result<()> {
+    init_tracing(false);
+    let url: String = required("DATABASE_URL")?;
+    let pool = db::lazy_pool(&url, 1).context("DATABASE_URL is not a valid Postgres URL")?;
+    db::MIGRATOR.run(&pool).await.context("applying migrations")?;
+    tracing::info!("migrations applied");
+    Ok(())
+}
+
+async fn serve() -> anyhow::Result<()> {
+    let config = ApiConfig::from_env()?;
+    init_tracing(config.common.json_logs);
+    let Common { database_url, amqp_url, queue_prefix, db_pool_size, .. } = &config.common;
+    let pool = db::lazy_pool(database_url, *db_pool_size).context("DATABASE_URL is not a valid Postgres URL")?;
+    let publisher = Arc::new(Publisher::new(amqp_url.clone(), Topology::new(queue_prefix)));
+    let shutdown = CancellationToken::new();
+    let relay = tokio::spawn(publisher::relay(
+        pool.clone(),
+        publisher.clone(),
+        Duration::from_secs(2),
+        Duration::from_secs(10),
+        shutdown.clone(),
+    ));
+    let state = AppState {
+        pool,
+        publisher,
+        admin_token_hash: auth::hash(&config.admin_token).into(),
+        config: Arc::new(config.clone()),
+    };
+    let listener = tokio::net::TcpListener::bind(config.addr).await.with_context(|| format!("binding API_ADDR {}", config.addr))?;
+    let addr = listener.local_addr()?;
+    // One plain line on stdout says where the api listens (API_ADDR may use port 0).
+    println!("ratify-api listening on http://{addr}");
+    tracing::info!(%addr, "listening");
+    axum::serve(listener, routes::router(state))
+        .with_graceful_shutdown(shutdown_signal(shutdown.clone()))
+        .await
+        .context("serving")?;
+    shutdown.cancel();
+    let _ = relay.await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on SIGTERM or Ctrl-C, and cancels `token` so background tasks stop too.
+async fn shutdown_signal(token: CancellationToken) {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+        _ = token.cancelled() => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+    token.cancel();
+}

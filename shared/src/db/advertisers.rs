@@ -60,3 +60,22 @@ pub async fn groups(conn: &mut PgConnection, advertiser_id: i64) -> sqlx::Result
         .fetch_all(conn)
         .await
 }
+
+/// The advertiser's commission groups as rates, by code, for a currency with
+/// `exponent` fraction digits. A fixed value the currency cannot express is skipped
+/// (the admin api refuses to store one).
+pub async fn rates(
+    conn: &mut PgConnection,
+    advertiser_id: i64,
+    exponent: u32,
+) -> sqlx::Result<std::collections::HashMap<String, crate::commission::Rate>> {
+    use crate::commission::{GroupKind, Rate};
+    Ok(groups(conn, advertiser_id)
+        .await?
+        .into_iter()
+        .filter_map(|g| {
+            let rate = Rate::from_group(GroupKind::parse(&g.kind)?, g.value, exponent)?;
+            Some((g.code, rate))
+        })
+        .collect())
+}

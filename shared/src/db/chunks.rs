@@ -123,13 +123,20 @@ pub async fn unpublished(conn: &mut PgConnection, older_than: DateTime<Utc>, lim
     .await
 }
 
-/// Marks one relayed chunk confirmed.
-pub async fn mark_published(conn: &mut PgConnection, chunk: &UnpublishedChunk) -> sqlx::Result<()> {
-    sqlx::query("UPDATE job_chunks SET published_at = now() WHERE advertiser_id = $1 AND job_id = $2 AND chunk_no = $3")
-        .bind(chunk.advertiser_id)
-        .bind(chunk.job_id)
-        .bind(chunk.chunk_no)
-        .execute(conn)
-        .await?;
+/// Marks relayed chunks confirmed, in one statement.
+pub async fn mark_published(conn: &mut PgConnection, chunks: &[UnpublishedChunk]) -> sqlx::Result<()> {
+    let advertisers: Vec<i64> = chunks.iter().map(|c| c.advertiser_id).collect();
+    let jobs: Vec<Uuid> = chunks.iter().map(|c| c.job_id).collect();
+    let numbers: Vec<i32> = chunks.iter().map(|c| c.chunk_no).collect();
+    sqlx::query(
+        "UPDATE job_chunks c SET published_at = now()
+         FROM unnest($1::bigint[], $2::uuid[], $3::int[]) AS u(advertiser_id, job_id, chunk_no)
+         WHERE c.advertiser_id = u.advertiser_id AND c.job_id = u.job_id AND c.chunk_no = u.chunk_no",
+    )
+    .bind(advertisers)
+    .bind(jobs)
+    .bind(numbers)
+    .execute(conn)
+    .await?;
     Ok(())
 }

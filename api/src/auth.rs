@@ -1,0 +1,110 @@
+//! Bearer tokens: advertiser tokens (hashed in Postgres, each granted advertisers) and
+//! the operator's `ADMIN_TOKEN`.
+
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Prefix of every token, so a leaked one is recognisable in a secret scan.
+const TOKEN_PREFIX: &str = "rat_";
+
+/// A new random token (256 bits) and the hash to store.
+pub fn new_token() -> (String, Vec<u8>) {
+    let mut bytes = [0_u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let token = format!("{TOKEN_PREFIX}{}", hex::encode(bytes));
+    let hash = hash(&token);
+    (token, hash)
+}
+
+pub fn hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+}
+
+/// A caller with a valid advertiser token.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    advertisers: Vec<i64>,
+}
+
+impl Caller {
+    /// Checks the token is granted `advertiser_id`: 403 otherwise.
+    pub fn require(&self, advertiser_id: i64) -> Result<(), ApiError> {
+        if self.advertisers.contains(&advertiser_id) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(advertiser_id))
+        }
+    }
+}
+
+impl<S> FromRequestParts<S> for Caller
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Caller, ApiError> {
+        let token = bearer(parts).ok_or(ApiError::Unauthorized)?;
+        // Tokens are looked up by their hash: what travels to the database, and what a
+        // timing difference could reveal, is never the token itself.
+        let digest = hash(token);
+        let state = AppState::from_ref(state);
+        let mut conn = state.pool.acquire().await?;
+        let advertisers = ratify_shared::db::tokens::advertisers_for(&mut conn, &digest).await?;
+        advertisers.map(|advertisers| Caller { advertisers }).ok_or(ApiError::Unauthorized)
+    }
+}
+
+/// A caller holding `ADMIN_TOKEN`.
+#[derive(Debug, Clone, Copy)]
+pub struct Admin;
+
+impl<S> FromRequestParts<S> for Admin
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Admin, ApiError> {
+        let token = bearer(parts).ok_or(ApiError::Unauthorized)?;
+        let state = AppState::from_ref(state);
+        // Compare fixed-length digests in constant time.
+        let matches: bool = hash(token).ct_eq(&state.admin_token_hash).into();
+        if matches {
+            Ok(Admin)
+        } else {
+            Err(ApiError::Unauthorized)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_random_and_hashed() {
+        let (a, hash_a) = new_token();
+        let (b, _) = new_token();
+        assert_ne!(a, b);
+        assert!(a.starts_with(TOKEN_PREFIX));
+        assert_eq!(a.len(), TOKEN_PREFIX.len() + 64);
+        assert_eq!(hash_a, hash(&a));
+        assert_eq!(hash_a.len(), 32);
+    }
+}

@@ -1,0 +1,46 @@
+//! The api's settings, from the environment (see the README's configuration table).
+
+use std::net::SocketAddr;
+
+use ratify_shared::config::{in_range, required, var, Common, ConfigError};
+
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    pub common: Common,
+    pub addr: SocketAddr,
+    pub admin_token: String,
+    pub max_batch_items: usize,
+    pub max_batch_bytes: usize,
+    pub max_body_bytes: usize,
+    pub chunk_size: usize,
+}
+
+impl ApiConfig {
+    pub fn from_env() -> Result<ApiConfig, ConfigError> {
+        let admin_token: String = required("ADMIN_TOKEN")?;
+        if admin_token.len() < 16 {
+            return Err(ConfigError::Invalid {
+                name: "ADMIN_TOKEN",
+                value: "(hidden)".to_owned(),
+                reason: "must be at least 16 characters".to_owned(),
+            });
+        }
+        Ok(ApiConfig {
+            common: Common::from_env(16)?,
+            addr: var("API_ADDR", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
+            admin_token,
+            max_batch_items: in_range("RATIFY_MAX_BATCH_ITEMS", var("RATIFY_MAX_BATCH_ITEMS", 100_000)?, 1..=1_000_000)?,
+            max_batch_bytes: in_range(
+                "RATIFY_MAX_BATCH_BYTES",
+                var("RATIFY_MAX_BATCH_BYTES", 64 * 1024 * 1024)?,
+                1024..=1024 * 1024 * 1024,
+            )?,
+            max_body_bytes: in_range(
+                "RATIFY_MAX_BODY_BYTES",
+                var("RATIFY_MAX_BODY_BYTES", 64 * 1024 * 1024)?,
+                1024..=1024 * 1024 * 1024,
+            )?,
+            chunk_size: in_range("RATIFY_CHUNK_SIZE", var("RATIFY_CHUNK_SIZE", 1000)?, 1..=100_000)?,
+        })
+    }
+}

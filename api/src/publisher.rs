@@ -1,0 +1,101 @@
+//! Hands chunks to RabbitMQ. A chunk is durable in Postgres before it is published;
+//! its `published_at` mark is the outbox: the relay re-publishes any chunk the broker
+//! never confirmed (broker away at submit time, or the api died after the commit).
+
+use std::time::Duration;
+
+use chrono::Utc;
+use lapin::{Channel, Connection};
+use ratify_shared::broker::{self, PublishError, Topology};
+use ratify_shared::db;
+use ratify_shared::message::QueueTask;
+use sqlx::PgPool;
+use tokio::sync::Mutex;
+use tokio_util::sync::CancellationToken;
+
+/// How long a publish may take before the chunk is left to the relay.
+const PUBLISH_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub struct Publisher {
+    url: String,
+    topology: Topology,
+    link: Mutex<Option<(Connection, Channel)>>,
+}
+
+impl Publisher {
+    pub fn new(url: String, topology: Topology) -> Publisher {
+        Publisher { url, topology, link: Mutex::new(None) }
+    }
+
+    /// The open confirm-mode channel, connecting (once, no retry loop: callers fall back
+    /// to the relay) when there is none.
+    async fn channel(&self) -> Result<Channel, PublishError> {
+        let mut link = self.link.lock().await;
+        if let Some((connection, channel)) = link.as_ref() {
+            if connection.status().connected() && channel.status().connected() {
+                return Ok(channel.clone());
+            }
+        }
+        *link = None;
+        let connection = broker::connect(&self.url, 0).await?;
+        let channel = broker::publisher_channel(&connection, &self.topology).await?;
+        *link = Some((connection, channel.clone()));
+        Ok(channel)
+    }
+
+    /// Publishes tasks and waits for the broker's confirms, within a deadline.
+    pub async fn publish(&self, tasks: &[QueueTask]) -> Result<(), PublishError> {
+        let attempt = async {
+            let channel = self.channel().await?;
+            broker::publish_confirmed(&channel, &self.topology.work_queue, tasks).await
+        };
+        let result = match tokio::time::timeout(PUBLISH_TIMEOUT, attempt).await {
+            Ok(result) => result,
+            Err(_) => Err(PublishError::Amqp(lapin::Error::InvalidConnectionState(lapin::ConnectionState::Closed))),
+        };
+        if result.is_err() {
+            // Start from a fresh connection next time.
+            *self.link.lock().await = None;
+        }
+        result
+    }
+
+    /// Whether the broker is reachable now.
+    pub async fn ready(&self) -> bool {
+        matches!(tokio::time::timeout(Duration::from_secs(2), self.channel()).await, Ok(Ok(_)))
+    }
+}
+
+/// The outbox relay: every `interval`, publishes chunks that have waited unconfirmed
+/// for longer than `grace`, until `shutdown`.
+pub async fn relay(pool: PgPool, publisher: std::sync::Arc<Publisher>, interval: Duration, grace: Duration, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(interval) => {}
+        }
+        match relay_once(&pool, &publisher, grace).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(chunks = n, "relay published chunks the broker had not confirmed"),
+            Err(e) => tracing::warn!(error = %e, "relay pass failed; will retry"),
+        }
+    }
+}
+
+/// One relay pass: returns how many chunks it published.
+async fn relay_once(pool: &PgPool, publisher: &Publisher, grace: Duration) -> anyhow::Result<usize> {
+    let older_than = Utc::now() - chrono::Duration::from_std(grace)?;
+    let mut tx = pool.begin().await?;
+    let chunks = db::chunks::unpublished(&mut tx, older_than, 500).await?;
+    if chunks.is_empty() {
+        return Ok(0);
+    }
+    let tasks: Vec<QueueTask> = chunks
+        .iter()
+        .map(|c| QueueTask::ApplyChunk { advertiser_id: c.advertiser_id, job_id: c.job_id, chunk_no: c.chunk_no })
+        .collect();
+    publisher.publish(&tasks).await?;
+    db::chunks::mark_published(&mut tx, &chunks).await?;
+    tx.commit().await?;
+    Ok(chunks.len())
+}

@@ -1,0 +1,91 @@
+//! `POST /advertisers/{id}/transactions/batch`: accept a batch as a durable job.
+
+use axum::body::{to_bytes, Body};
+use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::HeaderMap;
+use axum::Json;
+use serde::Serialize;
+use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::error::extract::Path;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::submit;
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Accepted {
+    pub job_id: Uuid,
+}
+
+const MAX_KEY_LEN: usize = 255;
+
+/// Whether the request says its body is JSON (`application/json`, any parameters).
+pub fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+}
+
+pub async fn submit_batch(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(advertiser_id): Path<i64>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<Accepted>, ApiError> {
+    caller.require(advertiser_id)?;
+    if !is_json(&headers) {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    let key = idempotency_key(&headers)?;
+    let limit = state.config.max_batch_bytes;
+    let bytes = to_bytes(body, limit).await.map_err(|_| {
+        ApiError::PayloadTooLarge("PAYLOAD_TOO_LARGE", format!("the body is larger than {limit} bytes"))
+    })?;
+    let max_items = state.config.max_batch_items;
+    let chunk_size = state.config.chunk_size;
+    // Parsing 100,000 items is CPU work: keep it off the async workers.
+    let parsed = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
+        let elements: Vec<&RawValue> = serde_json::from_slice(&bytes).map_err(|_| {
+            ApiError::BadRequest(
+                "JSON_PARSE_ERROR",
+                "the body must be a JSON array of actions: enclose the action objects in square brackets [ ]".to_owned(),
+            )
+        })?;
+        if elements.is_empty() {
+            return Err(ApiError::bad_request("the batch is empty: send at least one action"));
+        }
+        if elements.len() > max_items {
+            return Err(ApiError::PayloadTooLarge(
+                "TOO_MANY_ITEMS",
+                format!("the batch has {} items; at most {max_items} are allowed per request", elements.len()),
+            ));
+        }
+        let hash = Sha256::digest(&bytes).to_vec();
+        Ok((submit::parse_items(&elements), hash))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.into()))??;
+    let (items, hash) = parsed;
+    let job_id = submit::accept(&state, advertiser_id, items, chunk_size, key.as_deref(), &hash).await?;
+    Ok(Json(Accepted { job_id }))
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+    let key = value
+        .to_str()
+        .map_err(|_| ApiError::bad_request("Idempotency-Key must be printable ASCII"))?
+        .trim();
+    if key.is_empty() || key.len() > MAX_KEY_LEN {
+        return Err(ApiError::bad_request(format!("Idempotency-Key must be 1 to {MAX_KEY_LEN} characters")));
+    }
+    Ok(Some(key.to_owned()))
+}

@@ -1,0 +1,123 @@
+//! `/advertisers/{id}/transactions/jobs`: job status with streamed outcomes, and the
+//! job list.
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use ratify_shared::db;
+use ratify_shared::db::jobs::OutcomeRow;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::error::extract::{Path, Query};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::stream::ArrayWriter;
+use crate::views;
+
+#[derive(Deserialize)]
+pub struct JobParams {
+    output: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Output {
+    Summary,
+    Errors,
+    All,
+}
+
+pub async fn get_job(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path((advertiser_id, job_id)): Path<(i64, String)>,
+    Query(params): Query<JobParams>,
+) -> Result<Response, ApiError> {
+    caller.require(advertiser_id)?;
+    let output = match params.output.as_deref() {
+        None | Some("") => Output::Summary,
+        Some("errors") => Output::Errors,
+        Some("all") => Output::All,
+        Some(other) => return Err(ApiError::bad_request(format!("output {other:?} is unknown: use errors or all"))),
+    };
+    let not_found = || ApiError::NotFound("JOB_NOT_FOUND", format!("job {job_id} does not exist"));
+    let id: Uuid = job_id.parse().map_err(|_| not_found())?;
+    let mut conn = state.pool.acquire().await?;
+    let job = db::jobs::get(&mut conn, advertiser_id, id).await?.ok_or_else(not_found)?;
+    let summary = serde_json::to_vec(&views::job(&job)).map_err(|e| ApiError::Internal(e.into()))?;
+    // The summary object without its closing brace, to which the item lists are added.
+    let head = &summary[..summary.len() - 1];
+    if output == Output::Summary {
+        let mut body = head.to_vec();
+        body.extend_from_slice(br#","failedTransactions":null,"allTransactions":null}"#);
+        return Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response());
+    }
+    let (prefix, suffix): (Vec<u8>, &'static [u8]) = match output {
+        Output::Errors => ([head, br#","failedTransactions":"#].concat(), br#","allTransactions":null}"#),
+        _ => ([head, br#","failedTransactions":null,"allTransactions":"#].concat(), b"}"),
+    };
+    let errors_only = output == Output::Errors;
+    let body = async_stream::try_stream! {
+        let mut writer = ArrayWriter::new(&prefix);
+        let mut rows = sqlx::query_as::<_, OutcomeRow>(db::jobs::outcomes_sql(errors_only))
+            .bind(advertiser_id)
+            .bind(id)
+            .fetch(&mut *conn);
+        while let Some(row) = rows.try_next().await.map_err(std::io::Error::other)? {
+            if let Some(chunk) = writer.push(&views::outcome(row))? {
+                yield chunk;
+            }
+        }
+        yield writer.finish(suffix);
+    };
+    Ok(crate::stream::json_body(body))
+}
+
+#[derive(Deserialize)]
+pub struct ListParams {
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobPage {
+    jobs: Vec<views::JobView>,
+    next_cursor: Option<String>,
+}
+
+const DEFAULT_PAGE: i64 = 50;
+const MAX_PAGE: i64 = 500;
+
+/// The cursor names the last job of a page: `<creation micros>.<job id>`.
+fn parse_cursor(cursor: &str) -> Option<(DateTime<Utc>, Uuid)> {
+    let (micros, id) = cursor.split_once('.')?;
+    Some((DateTime::from_timestamp_micros(micros.parse().ok()?)?, id.parse().ok()?))
+}
+
+pub async fn list_jobs(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(advertiser_id): Path<i64>,
+    Query(params): Query<ListParams>,
+) -> Result<Json<JobPage>, ApiError> {
+    caller.require(advertiser_id)?;
+    let limit = params.limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::bad_request(format!("limit must be between 1 and {MAX_PAGE}")));
+    }
+    let before = match params.cursor.as_deref() {
+        None => None,
+        Some(c) => Some(parse_cursor(c).ok_or_else(|| ApiError::bad_request("cursor is not one this api gave out"))?),
+    };
+    let mut conn = state.pool.acquire().await?;
+    let rows = db::jobs::list(&mut conn, advertiser_id, before, limit).await?;
+    let next_cursor = (rows.len() as i64 == limit)
+        .then(|| rows.last().map(|j| format!("{}.{}", j.created_at.timestamp_micros(), j.id)))
+        .flatten();
+    Ok(Json(JobPage { jobs: rows.iter().map(views::job).collect(), next_cursor }))
+}

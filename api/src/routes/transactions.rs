@@ -1,0 +1,163 @@
+//! `/advertisers/{id}/transactions`: record tracked sales, read one, list.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use futures::TryStreamExt;
+use ratify_shared::db;
+use ratify_shared::db::transactions::{DateType, TransactionRow};
+use ratify_shared::localtime;
+use ratify_shared::state::Status;
+use serde::Deserialize;
+
+use crate::auth::Caller;
+use crate::error::extract::{Path, Query};
+use crate::error::ApiError;
+use crate::ingest;
+use crate::state::AppState;
+use crate::stream::ArrayWriter;
+use crate::views;
+
+pub async fn record(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(advertiser_id): Path<i64>,
+    headers: axum::http::HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    caller.require(advertiser_id)?;
+    let ids = ingest::record(&state, advertiser_id, &headers, body).await?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "ids": ids }))).into_response())
+}
+
+pub async fn get_one(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path((advertiser_id, id)): Path<(i64, String)>,
+) -> Result<Json<views::TransactionView>, ApiError> {
+    caller.require(advertiser_id)?;
+    let not_found = || ApiError::NotFound("TRANSACTION_NOT_FOUND", format!("transaction {id} does not exist"));
+    let numeric: i64 = id.parse().map_err(|_| not_found())?;
+    let mut conn = state.pool.acquire().await?;
+    let row = db::transactions::get(&mut conn, advertiser_id, numeric).await?.ok_or_else(not_found)?;
+    let history = db::transactions::history(&mut conn, advertiser_id, numeric).await?;
+    let view = views::transaction(row, None, Some(history)).map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(Json(view))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListParams {
+    start_date: Option<String>,
+    end_date: Option<String>,
+    date_type: Option<String>,
+    timezone: Option<String>,
+    status: Option<String>,
+    ids: Option<String>,
+    order_ref: Option<String>,
+}
+
+/// The most ids one lookup may name.
+const MAX_IDS: usize = 1000;
+const MAX_RANGE_DAYS: i64 = 31;
+
+/// What a listing selects, decided from the parameters before any query runs.
+enum Selection {
+    Ids(Vec<i64>),
+    OrderRef(String),
+    Dates { date_type: DateType, start: DateTime<Utc>, end: DateTime<Utc>, status: Option<String> },
+}
+
+fn selection(params: &ListParams, zone: Tz) -> Result<Selection, ApiError> {
+    if let Some(ids) = &params.ids {
+        let ids = ids
+            .split(',')
+            .map(|s| s.trim().parse::<i64>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| ApiError::bad_request("ids must be a comma-separated list of transaction ids"))?;
+        if ids.is_empty() || ids.len() > MAX_IDS {
+            return Err(ApiError::bad_request(format!("ids must name 1 to {MAX_IDS} transactions")));
+        }
+        return Ok(Selection::Ids(ids));
+    }
+    if let Some(order_ref) = &params.order_ref {
+        return Ok(Selection::OrderRef(order_ref.clone()));
+    }
+    let date = |value: &Option<String>, name: &str| -> Result<DateTime<Utc>, ApiError> {
+        let text = value.as_deref().ok_or_else(|| {
+            ApiError::bad_request(format!("{name} is required (yyyy-MM-ddTHH:mm:ss), unless ids or orderRef is given"))
+        })?;
+        let local = localtime::parse_local(text)
+            .ok_or_else(|| ApiError::bad_request(format!("{name} must be of the form yyyy-MM-ddTHH:mm:ss")))?;
+        localtime::instants(local, zone)
+            .first()
+            .copied()
+            .ok_or_else(|| ApiError::bad_request(format!("{name} does not exist in timezone {zone}")))
+    };
+    let (start, end) = (date(&params.start_date, "startDate")?, date(&params.end_date, "endDate")?);
+    if end < start {
+        return Err(ApiError::bad_request("endDate is before startDate"));
+    }
+    if end - start > chrono::Duration::days(MAX_RANGE_DAYS) {
+        return Err(ApiError::bad_request(format!("startDate and endDate may be at most {MAX_RANGE_DAYS} days apart")));
+    }
+    let date_type = match params.date_type.as_deref() {
+        None | Some("transaction") => DateType::Transaction,
+        Some("validation") => DateType::Validation,
+        Some(_) => return Err(ApiError::bad_request("dateType must be transaction or validation")),
+    };
+    let status = match params.status.as_deref() {
+        None => None,
+        Some(s) => Some(
+            Status::parse(s)
+                .ok_or_else(|| ApiError::bad_request("status must be pending, approved or declined"))?
+                .as_str()
+                .to_owned(),
+        ),
+    };
+    Ok(Selection::Dates { date_type, start, end, status })
+}
+
+pub async fn list(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(advertiser_id): Path<i64>,
+    Query(params): Query<ListParams>,
+) -> Result<Response, ApiError> {
+    caller.require(advertiser_id)?;
+    let zone = match params.timezone.as_deref() {
+        None => Tz::UTC,
+        Some(z) => localtime::parse_zone(z)
+            .ok_or_else(|| ApiError::bad_request(format!("timezone {z:?} is not an IANA time zone")))?,
+    };
+    let selection = selection(&params, zone)?;
+    // Take the connection before answering, so an unreachable database is a 503.
+    let mut conn = state.pool.acquire().await?;
+    let body = async_stream::try_stream! {
+        let mut writer = ArrayWriter::new(b"");
+        let sql = match &selection {
+            Selection::Ids(_) => db::transactions::list_by_ids_sql(),
+            Selection::OrderRef(_) => db::transactions::list_by_order_ref_sql(),
+            Selection::Dates { date_type, .. } => db::transactions::list_by_date_sql(*date_type),
+        };
+        let query = sqlx::query_as::<_, TransactionRow>(&sql).bind(advertiser_id);
+        let query = match &selection {
+            Selection::Ids(ids) => query.bind(ids.clone()),
+            Selection::OrderRef(order_ref) => query.bind(order_ref.clone()),
+            Selection::Dates { start, end, status, .. } => query.bind(*start).bind(*end).bind(status.clone()),
+        };
+        let mut rows = query.fetch(&mut *conn);
+        while let Some(row) = rows.try_next().await.map_err(std::io::Error::other)? {
+            let view = views::transaction(row, Some(zone), None).map_err(std::io::Error::other)?;
+            if let Some(chunk) = writer.push(&view)? {
+                yield chunk;
+            }
+        }
+        yield writer.finish(b"");
+    };
+    Ok(crate::stream::json_body(body))
+}

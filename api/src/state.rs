@@ -1,0 +1,16 @@
+//! What every handler shares.
+
+use std::sync::Arc;
+
+use sqlx::PgPool;
+
+use crate::config::ApiConfig;
+use crate::publisher::Publisher;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub publisher: Arc<Publisher>,
+    pub config: Arc<ApiConfig>,
+    pub admin_token_hash: Arc<[u8]>,
+}

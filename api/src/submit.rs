@@ -1,0 +1,159 @@
+//! Accepting a batch: resolve order references, split into chunks, store the job and
+//! its chunks in one Postgres transaction, then hand the chunks to the broker.
+
+use std::collections::HashMap;
+
+use ratify_shared::batch::{parse_item, ParsedItem, Reference};
+use ratify_shared::db;
+use ratify_shared::job::{split_into_chunks, JobItem, OutcomeCode, Plan};
+use ratify_shared::message::QueueTask;
+use serde_json::value::RawValue;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub fn parse_items(elements: &[&RawValue]) -> Vec<ParsedItem> {
+    elements.iter().map(|raw| parse_item(raw)).collect()
+}
+
+/// Stores the job durably and publishes its chunks. Returns the job id, or the id of
+/// the job an idempotency key already names.
+pub async fn accept(
+    state: &AppState,
+    advertiser_id: i64,
+    items: Vec<ParsedItem>,
+    chunk_size: usize,
+    key: Option<&str>,
+    hash: &[u8],
+) -> Result<Uuid, ApiError> {
+    let mut tx = state.pool.begin().await?;
+    if let Some(key) = key {
+        if let Some(existing) = db::jobs::find_by_key(&mut tx, advertiser_id, key).await? {
+            if !existing.fresh {
+                db::jobs::release_key(&mut tx, advertiser_id, existing.id).await?;
+            } else if existing.request_hash.as_deref() == Some(hash) {
+                return Ok(existing.id);
+            } else {
+                return Err(ApiError::Unprocessable(
+                    "IDEMPOTENCY_KEY_REUSED",
+                    "this Idempotency-Key was used within 24 hours for a different request body".to_owned(),
+                ));
+            }
+        }
+    }
+    let planned = plan(&mut tx, advertiser_id, items).await?;
+    let count = planned.len();
+    let chunks = split_into_chunks(planned, chunk_size);
+    let job_id = Uuid::new_v4();
+    let counts: Vec<i32> = chunks.iter().map(|c| c.len() as i32).collect();
+    let documents = chunks.iter().map(serde_json::to_string).collect::<Result<Vec<_>, _>>().map_err(|e| ApiError::Internal(e.into()))?;
+    let job = db::jobs::NewJob {
+        id: job_id,
+        transaction_count: count as i32,
+        chunk_count: chunks.len() as i32,
+        idempotency_key: key,
+        request_hash: Some(hash),
+    };
+    if let Err(e) = db::jobs::insert(&mut tx, advertiser_id, &job).await {
+        // Another request with the same key committed first: answer as a replay would.
+        if db::is_unique_violation(&e) && key.is_some() {
+            drop(tx);
+            return Box::pin(replay(state, advertiser_id, key.unwrap_or_default(), hash)).await;
+        }
+        return Err(e.into());
+    }
+    db::jobs::insert_chunks(&mut tx, advertiser_id, job_id, &counts, &documents).await?;
+    tx.commit().await?;
+    tracing::info!(%job_id, advertiser_id, items = count, chunks = chunks.len(), "job accepted");
+
+    let tasks: Vec<QueueTask> =
+        (0..chunks.len() as i32).map(|chunk_no| QueueTask::ApplyChunk { advertiser_id, job_id, chunk_no }).collect();
+    match state.publisher.publish(&tasks).await {
+        Ok(()) => {
+            let numbers: Vec<i32> = (0..chunks.len() as i32).collect();
+            let mut conn = state.pool.acquire().await?;
+            if let Err(e) = db::jobs::mark_published(&mut conn, advertiser_id, job_id, &numbers).await {
+                // Harmless: the relay will publish again and workers ignore done chunks.
+                tracing::warn!(%job_id, error = %e, "could not mark chunks published");
+            }
+        }
+        Err(e) => tracing::warn!(%job_id, error = %e, "broker unavailable; the relay will publish the job"),
+    }
+    Ok(job_id)
+}
+
+async fn replay(state: &AppState, advertiser_id: i64, key: &str, hash: &[u8]) -> Result<Uuid, ApiError> {
+    let mut conn = state.pool.acquire().await?;
+    match db::jobs::find_by_key(&mut conn, advertiser_id, key).await? {
+        Some(existing) if existing.request_hash.as_deref() == Some(hash) => Ok(existing.id),
+        _ => Err(ApiError::Unprocessable(
+            "IDEMPOTENCY_KEY_REUSED",
+            "this Idempotency-Key was used within 24 hours for a different request body".to_owned(),
+        )),
+    }
+}
+
+/// Decides each item's plan. Order references are resolved now, in one query, so that
+/// every item is known by its transaction id and the chunking can keep a transaction's
+/// items together.
+async fn plan(conn: &mut PgConnection, advertiser_id: i64, items: Vec<ParsedItem>) -> Result<Vec<JobItem>, ApiError> {
+    let mut positions = Vec::new();
+    let mut order_refs = Vec::new();
+    let mut instants = Vec::new();
+    for (pos, item) in items.iter().enumerate() {
+        if let Ok((Reference::Order { order_ref, instants: at }, _)) = &item.parsed {
+            for instant in at {
+                positions.push(pos as i32);
+                order_refs.push(order_ref.clone());
+                instants.push(*instant);
+            }
+        }
+    }
+    let mut matches: HashMap<i32, Vec<i64>> = HashMap::new();
+    if !positions.is_empty() {
+        for (pos, id) in db::transactions::resolve_order_refs(conn, advertiser_id, &positions, &order_refs, &instants).await? {
+            matches.entry(pos).or_default().push(id);
+        }
+    }
+    let planned = items
+        .into_iter()
+        .enumerate()
+        .map(|(pos, item)| {
+            let plan = match item.parsed {
+                Err(description) => Plan::Reject { code: OutcomeCode::BadRequest, description },
+                Ok((Reference::Id(id), command)) => Plan::Apply { transaction_id: id, command },
+                Ok((Reference::Order { instants, .. }, command)) => {
+                    resolved(matches.get(&(pos as i32)).map(Vec::as_slice).unwrap_or(&[]), instants.is_empty(), command)
+                }
+            };
+            JobItem { index: pos as i32, echo: item.echo, plan }
+        })
+        .collect();
+    Ok(planned)
+}
+
+fn resolved(ids: &[i64], gap: bool, command: ratify_shared::batch::Command) -> Plan {
+    match ids {
+        [id] => Plan::Apply { transaction_id: *id, command },
+        [] if gap => Plan::Reject {
+            code: OutcomeCode::NotFound,
+            description: "transactionDate does not exist in that timezone (skipped by a daylight-saving change), \
+                          so no transaction matches"
+                .to_owned(),
+        },
+        [] => Plan::Reject {
+            code: OutcomeCode::NotFound,
+            description: "no transaction of this advertiser matches orderRef, transactionDate and timezone".to_owned(),
+        },
+        _ => Plan::Reject {
+            code: OutcomeCode::Unprocessable,
+            description: format!(
+                "the reference is ambiguous: {} transactions match orderRef, transactionDate and timezone; \
+                 use transactionId",
+                ids.len()
+            ),
+        },
+    }
+}
