@@ -1,1 +1,58 @@
-fn main(){}
+//! `ratify-worker`: consumes chunk tasks from RabbitMQ and applies them to Postgres.
+//! Any number run side by side; each is stateless.
+
+mod chunk;
+mod config;
+mod consumer;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use ratify_shared::broker::Topology;
+use ratify_shared::config::init_tracing;
+use ratify_shared::db;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::WorkerConfig;
+use crate::consumer::{Consumer, Lane};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let config = WorkerConfig::from_env()?;
+    init_tracing(config.common.json_logs);
+    let pool = db::lazy_pool(&config.common.database_url, config.common.db_pool_size)
+        .context("DATABASE_URL is not a valid Postgres URL")?;
+    let consumer = Arc::new(Consumer {
+        pool,
+        amqp_url: config.common.amqp_url.clone(),
+        topology: Topology::new(&config.common.queue_prefix),
+        prefetch: config.concurrency,
+        drain: Duration::from_secs(config.drain_seconds),
+    });
+    let shutdown = CancellationToken::new();
+    let work = tokio::spawn(consumer.clone().run(Lane::Work, shutdown.clone()));
+    let dead = tokio::spawn(consumer.clone().run(Lane::Dead, shutdown.clone()));
+    tracing::info!(concurrency = config.concurrency, "worker started");
+    shutdown_signal().await;
+    tracing::info!("shutting down: finishing or giving back in-flight chunks");
+    shutdown.cancel();
+    let _ = tokio::join!(work, dead);
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,156 @@
+//! The consume loop: connect (with backoff, again after any broker restart), take
+//! deliveries up to the prefetch, apply each chunk, and ack only after Postgres has
+//! committed. Work that fails is retried here with backoff, then given back to the
+//! broker, whose delivery limit dead-letters it for good.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable};
+use futures::StreamExt;
+use lapin::message::Delivery;
+use lapin::options::{BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicNackOptions};
+use lapin::types::FieldTable;
+use lapin::Channel;
+use ratify_shared::broker::{self, Topology};
+use ratify_shared::message::QueueTask;
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::Instrument;
+
+use crate::chunk::{apply_chunk, give_up_chunk, ChunkId, ChunkResult};
+
+/// Which queue a consumer serves and what it does with a chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    /// Apply chunks.
+    Work,
+    /// Chunks RabbitMQ dead-lettered: record `[500]` outcomes.
+    Dead,
+}
+
+pub struct Consumer {
+    pub pool: PgPool,
+    pub amqp_url: String,
+    pub topology: Topology,
+    pub prefetch: u16,
+    pub drain: Duration,
+}
+
+/// In-process retries of one chunk before it is given back to the broker.
+fn chunk_retry() -> ExponentialBuilder {
+    ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(200))
+        .with_max_delay(Duration::from_secs(5))
+        .with_max_times(5)
+        .with_jitter()
+}
+
+impl Consumer {
+    /// Runs until `shutdown`, reconnecting whenever the broker goes away.
+    pub async fn run(self: Arc<Self>, lane: Lane, shutdown: CancellationToken) {
+        while !shutdown.is_cancelled() {
+            let connection = tokio::select! {
+                _ = shutdown.cancelled() => return,
+                c = broker::connect(&self.amqp_url, usize::MAX) => c,
+            };
+            let connection = match connection {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(error = %e, "RabbitMQ connection failed");
+                    continue;
+                }
+            };
+            match self.consume(&connection, lane, &shutdown).await {
+                Ok(()) => tracing::info!(?lane, "consumer stopped"),
+                Err(e) => tracing::warn!(?lane, error = %e, "consumer lost its channel; reconnecting"),
+            }
+            let _ = connection.close(200, "worker stopping").await;
+        }
+    }
+
+    async fn consume(self: &Arc<Self>, connection: &lapin::Connection, lane: Lane, shutdown: &CancellationToken) -> lapin::Result<()> {
+        let channel = broker::consumer_channel(connection, &self.topology, self.prefetch).await?;
+        let queue = match lane {
+            Lane::Work => &self.topology.work_queue,
+            Lane::Dead => &self.topology.dead_queue,
+        };
+        let mut deliveries =
+            channel.basic_consume(queue, "", BasicConsumeOptions::default(), FieldTable::default()).await?;
+        let tag = deliveries.tag().to_string();
+        tracing::info!(?lane, queue, prefetch = self.prefetch, "consuming");
+        let tracker = TaskTracker::new();
+        let outcome = loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => break Ok(()),
+                next = deliveries.next() => match next {
+                    Some(Ok(delivery)) => {
+                        let this = self.clone();
+                        tracker.spawn(async move { this.handle(lane, delivery).await });
+                    }
+                    Some(Err(e)) => break Err(e),
+                    None => break Ok(()),
+                }
+            }
+        };
+        // Stop taking new work, then let in-flight chunks finish (and ack) within the
+        // drain time. Anything unacked when the channel closes goes back to the queue.
+        let _ = channel.basic_cancel(&tag, BasicCancelOptions::default()).await;
+        tracker.close();
+        if tokio::time::timeout(self.drain, tracker.wait()).await.is_err() {
+            tracing::warn!("drain time over: giving unfinished chunks back to the broker");
+        }
+        let _ = close(&channel).await;
+        outcome
+    }
+
+    async fn handle(&self, lane: Lane, delivery: Delivery) {
+        let task = match QueueTask::from_bytes(&delivery.data) {
+            Ok(task) => task,
+            Err(e) => {
+                // Not ours to understand: retrying cannot help, so dead-letter it now.
+                tracing::error!(error = %e, "undecodable message; dead-lettering it");
+                let _ = delivery.nack(BasicNackOptions { requeue: false, ..BasicNackOptions::default() }).await;
+                return;
+            }
+        };
+        let QueueTask::ApplyChunk { advertiser_id, job_id, chunk_no } = task;
+        let id = ChunkId { advertiser_id, job_id, chunk_no };
+        let span = tracing::info_span!("chunk", %job_id, advertiser_id, chunk_no, ?lane);
+        self.finish(lane, id, delivery).instrument(span).await;
+    }
+
+    async fn finish(&self, lane: Lane, id: ChunkId, delivery: Delivery) {
+        let result = (|| async {
+            match lane {
+                Lane::Work => apply_chunk(&self.pool, id).await,
+                Lane::Dead => give_up_chunk(&self.pool, id).await,
+            }
+        })
+        .retry(chunk_retry())
+        .notify(|e, wait| tracing::warn!(error = %e, ?wait, "chunk failed; retrying"))
+        .await;
+        match result {
+            Ok(done) => {
+                match done {
+                    ChunkResult::Applied { items, job_done } => tracing::info!(items, job_done, "chunk applied"),
+                    ChunkResult::AlreadyDone => tracing::info!("chunk already applied; acknowledging the duplicate"),
+                    ChunkResult::Missing => tracing::warn!("chunk does not exist (job purged?); dropping the message"),
+                }
+                if let Err(e) = delivery.ack(BasicAckOptions::default()).await {
+                    // The commit stands; the broker will redeliver and the duplicate is a no-op.
+                    tracing::warn!(error = %e, "ack failed after commit");
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = ?e, "chunk kept failing; giving it back to the broker");
+                let _ = delivery.nack(BasicNackOptions { requeue: true, ..BasicNackOptions::default() }).await;
+            }
+        }
+    }
+}
+
+async fn close(channel: &Channel) -> lapin::Result<()> {
+    channel.close(200, "worker stopping").await
+}
