@@ -29,7 +29,11 @@ impl ApiConfig {
             common: Common::from_env(16)?,
             addr: var("API_ADDR", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
             admin_token,
-            max_batch_items: in_range("RATIFY_MAX_BATCH_ITEMS", var("RATIFY_MAX_BATCH_ITEMS", 100_000)?, 1..=1_000_000)?,
+            max_batch_items: in_range(
+                "RATIFY_MAX_BATCH_ITEMS",
+                var("RATIFY_MAX_BATCH_ITEMS", 100_000)?,
+                1..=1_000_000,
+            )?,
             max_batch_bytes: in_range(
                 "RATIFY_MAX_BATCH_BYTES",
                 var("RATIFY_MAX_BATCH_BYTES", 64 * 1024 * 1024)?,
@@ -40,7 +44,11 @@ impl ApiConfig {
                 var("RATIFY_MAX_BODY_BYTES", 64 * 1024 * 1024)?,
                 1024..=1024 * 1024 * 1024,
             )?,
-            chunk_size: in_range("RATIFY_CHUNK_SIZE", var("RATIFY_CHUNK_SIZE", 1000)?, 1..=100_000)?,
+            chunk_size: in_range(
+                "RATIFY_CHUNK_SIZE",
+                var("RATIFY_CHUNK_SIZE", 1000)?,
+                1..=100_000,
+            )?,
         })
     }
 }

@@ -29,7 +29,10 @@ impl ArrayWriter {
         self.first = false;
         serde_json::to_writer(&mut self.buf, value)?;
         if self.buf.len() >= FLUSH_AT {
-            return Ok(Some(Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(FLUSH_AT + 1024)))));
+            return Ok(Some(Bytes::from(std::mem::replace(
+                &mut self.buf,
+                Vec::with_capacity(FLUSH_AT + 1024),
+            ))));
         }
         Ok(None)
     }
@@ -68,5 +71,9 @@ where
     S: futures::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
 {
     use axum::response::IntoResponse;
-    ([(axum::http::header::CONTENT_TYPE, "application/json")], axum::body::Body::from_stream(stream)).into_response()
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response()
 }

@@ -38,7 +38,8 @@ pub async fn accept(
             } else {
                 return Err(ApiError::Unprocessable(
                     "IDEMPOTENCY_KEY_REUSED",
-                    "this Idempotency-Key was used within 24 hours for a different request body".to_owned(),
+                    "this Idempotency-Key was used within 24 hours for a different request body"
+                        .to_owned(),
                 ));
             }
         }
@@ -48,7 +49,11 @@ pub async fn accept(
     let chunks = split_into_chunks(planned, chunk_size);
     let job_id = Uuid::new_v4();
     let counts: Vec<i32> = chunks.iter().map(|c| c.len() as i32).collect();
-    let documents = chunks.iter().map(serde_json::to_string).collect::<Result<Vec<_>, _>>().map_err(|e| ApiError::Internal(e.into()))?;
+    let documents = chunks
+        .iter()
+        .map(serde_json::to_string)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ApiError::Internal(e.into()))?;
     let job = db::jobs::NewJob {
         id: job_id,
         transaction_count: count as i32,
@@ -68,23 +73,37 @@ pub async fn accept(
     tx.commit().await?;
     tracing::info!(%job_id, advertiser_id, items = count, chunks = chunks.len(), "job accepted");
 
-    let tasks: Vec<QueueTask> =
-        (0..chunks.len() as i32).map(|chunk_no| QueueTask::ApplyChunk { advertiser_id, job_id, chunk_no }).collect();
+    let tasks: Vec<QueueTask> = (0..chunks.len() as i32)
+        .map(|chunk_no| QueueTask::ApplyChunk {
+            advertiser_id,
+            job_id,
+            chunk_no,
+        })
+        .collect();
     match state.publisher.publish(&tasks).await {
         Ok(()) => {
             let numbers: Vec<i32> = (0..chunks.len() as i32).collect();
             let mut conn = state.pool.acquire().await?;
-            if let Err(e) = db::jobs::mark_published(&mut conn, advertiser_id, job_id, &numbers).await {
+            if let Err(e) =
+                db::jobs::mark_published(&mut conn, advertiser_id, job_id, &numbers).await
+            {
                 // Harmless: the relay will publish again and workers ignore done chunks.
                 tracing::warn!(%job_id, error = %e, "could not mark chunks published");
             }
         }
-        Err(e) => tracing::warn!(%job_id, error = %e, "broker unavailable; the relay will publish the job"),
+        Err(e) => {
+            tracing::warn!(%job_id, error = %e, "broker unavailable; the relay will publish the job")
+        }
     }
     Ok(job_id)
 }
 
-async fn replay(state: &AppState, advertiser_id: i64, key: &str, hash: &[u8]) -> Result<Uuid, ApiError> {
+async fn replay(
+    state: &AppState,
+    advertiser_id: i64,
+    key: &str,
+    hash: &[u8],
+) -> Result<Uuid, ApiError> {
     let mut conn = state.pool.acquire().await?;
     match db::jobs::find_by_key(&mut conn, advertiser_id, key).await? {
         Some(existing) if existing.request_hash.as_deref() == Some(hash) => Ok(existing.id),
@@ -98,12 +117,23 @@ async fn replay(state: &AppState, advertiser_id: i64, key: &str, hash: &[u8]) ->
 /// Decides each item's plan. Order references are resolved now, in one query, so that
 /// every item is known by its transaction id and the chunking can keep a transaction's
 /// items together.
-async fn plan(conn: &mut PgConnection, advertiser_id: i64, items: Vec<ParsedItem>) -> Result<Vec<JobItem>, ApiError> {
+async fn plan(
+    conn: &mut PgConnection,
+    advertiser_id: i64,
+    items: Vec<ParsedItem>,
+) -> Result<Vec<JobItem>, ApiError> {
     let mut positions = Vec::new();
     let mut order_refs = Vec::new();
     let mut instants = Vec::new();
     for (pos, item) in items.iter().enumerate() {
-        if let Ok((Reference::Order { order_ref, instants: at }, _)) = &item.parsed {
+        if let Ok((
+            Reference::Order {
+                order_ref,
+                instants: at,
+            },
+            _,
+        )) = &item.parsed
+        {
             for instant in at {
                 positions.push(pos as i32);
                 order_refs.push(order_ref.clone());
@@ -113,7 +143,15 @@ async fn plan(conn: &mut PgConnection, advertiser_id: i64, items: Vec<ParsedItem
     }
     let mut matches: HashMap<i32, Vec<i64>> = HashMap::new();
     if !positions.is_empty() {
-        for (pos, id) in db::transactions::resolve_order_refs(conn, advertiser_id, &positions, &order_refs, &instants).await? {
+        for (pos, id) in db::transactions::resolve_order_refs(
+            conn,
+            advertiser_id,
+            &positions,
+            &order_refs,
+            &instants,
+        )
+        .await?
+        {
             matches.entry(pos).or_default().push(id);
         }
     }
@@ -122,13 +160,25 @@ async fn plan(conn: &mut PgConnection, advertiser_id: i64, items: Vec<ParsedItem
         .enumerate()
         .map(|(pos, item)| {
             let plan = match item.parsed {
-                Err(description) => Plan::Reject { code: OutcomeCode::BadRequest, description },
-                Ok((Reference::Id(id), command)) => Plan::Apply { transaction_id: id, command },
-                Ok((Reference::Order { instants, .. }, command)) => {
-                    resolved(matches.get(&(pos as i32)).map(Vec::as_slice).unwrap_or(&[]), instants.is_empty(), command)
-                }
+                Err(description) => Plan::Reject {
+                    code: OutcomeCode::BadRequest,
+                    description,
+                },
+                Ok((Reference::Id(id), command)) => Plan::Apply {
+                    transaction_id: id,
+                    command,
+                },
+                Ok((Reference::Order { instants, .. }, command)) => resolved(
+                    matches.get(&(pos as i32)).map(Vec::as_slice).unwrap_or(&[]),
+                    instants.is_empty(),
+                    command,
+                ),
             };
-            JobItem { index: pos as i32, echo: item.echo, plan }
+            JobItem {
+                index: pos as i32,
+                echo: item.echo,
+                plan,
+            }
         })
         .collect();
     Ok(planned)

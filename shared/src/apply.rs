@@ -46,7 +46,11 @@ pub struct Change {
 
 impl Applied {
     fn no(code: OutcomeCode, description: impl Into<String>) -> Applied {
-        Applied { code, description: Some(description.into()), change: None }
+        Applied {
+            code,
+            description: Some(description.into()),
+            change: None,
+        }
     }
 }
 
@@ -100,10 +104,18 @@ fn to_json(s: &Snapshot<'_>) -> String {
 
 /// Applies `command` to `tx` (mutating it on 200) at time `now`. `rates` are the
 /// advertiser's commission groups.
-pub fn apply(tx: &mut TransactionState, command: &Command, rates: &HashMap<String, Rate>, now: DateTime<Utc>) -> Applied {
+pub fn apply(
+    tx: &mut TransactionState,
+    command: &Command,
+    rates: &HashMap<String, Rate>,
+    now: DateTime<Utc>,
+) -> Applied {
     let next = match decide(tx.status, command.kind()) {
         Transition::AlreadySo => {
-            return Applied::no(OutcomeCode::NotModified, format!("the transaction is already {}", tx.status.as_str()))
+            return Applied::no(
+                OutcomeCode::NotModified,
+                format!("the transaction is already {}", tx.status.as_str()),
+            )
         }
         Transition::Forbidden(why) => return Applied::no(OutcomeCode::Unprocessable, why),
         Transition::Apply(next) => next,
@@ -120,11 +132,20 @@ pub fn apply(tx: &mut TransactionState, command: &Command, rates: &HashMap<Strin
             tx.decline_reason = Some(reason.clone());
             tx.validation_date = Some(now);
         }
-        Command::Amend { approve, reason, currency, sale_amount, parts } => {
+        Command::Amend {
+            approve,
+            reason,
+            currency,
+            sale_amount,
+            parts,
+        } => {
             if currency != tx.currency.code() {
                 return Applied::no(
                     OutcomeCode::Unprocessable,
-                    format!("currency {currency} differs from the transaction's currency {}", tx.currency),
+                    format!(
+                        "currency {currency} differs from the transaction's currency {}",
+                        tx.currency
+                    ),
                 );
             }
             let new_parts = match build_parts(*sale_amount, parts, rates) {
@@ -132,9 +153,14 @@ pub fn apply(tx: &mut TransactionState, command: &Command, rates: &HashMap<Strin
                 Err(e) => return Applied::no(OutcomeCode::Unprocessable, e.to_string()),
             };
             let new_commission = total_commission(&new_parts);
-            let changes = *sale_amount != tx.sale_amount || new_parts != tx.parts || new_commission != tx.commission_amount;
+            let changes = *sale_amount != tx.sale_amount
+                || new_parts != tx.parts
+                || new_commission != tx.commission_amount;
             if !changes && !approve {
-                return Applied::no(OutcomeCode::NotModified, "the amend changes no value of the transaction");
+                return Applied::no(
+                    OutcomeCode::NotModified,
+                    "the amend changes no value of the transaction",
+                );
             }
             if changes {
                 tx.old_sale_amount = Some(tx.sale_amount);
@@ -152,7 +178,11 @@ pub fn apply(tx: &mut TransactionState, command: &Command, rates: &HashMap<Strin
         }
     }
     let after = to_json(&snapshot(tx, amends));
-    Applied { code: OutcomeCode::Ok, description: None, change: Some(Change { before, after }) }
+    Applied {
+        code: OutcomeCode::Ok,
+        description: None,
+        change: Some(Change { before, after }),
+    }
 }
 
 #[cfg(test)]

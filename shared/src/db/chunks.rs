@@ -13,7 +13,12 @@ pub struct LockedChunk {
 
 /// Locks a chunk row for the rest of the transaction. Two deliveries of the same chunk
 /// serialize here; the second sees `done`.
-pub async fn lock(conn: &mut PgConnection, advertiser_id: i64, job_id: Uuid, chunk_no: i32) -> sqlx::Result<Option<LockedChunk>> {
+pub async fn lock(
+    conn: &mut PgConnection,
+    advertiser_id: i64,
+    job_id: Uuid,
+    chunk_no: i32,
+) -> sqlx::Result<Option<LockedChunk>> {
     sqlx::query_as(
         "SELECT items::text AS items, done_at IS NOT NULL AS done FROM job_chunks
          WHERE advertiser_id = $1 AND job_id = $2 AND chunk_no = $3 FOR UPDATE",
@@ -46,7 +51,12 @@ impl OutcomeRows {
 
 /// Writes a chunk's outcomes in one statement. The primary key refuses a second
 /// outcome for an item.
-pub async fn insert_outcomes(conn: &mut PgConnection, advertiser_id: i64, job_id: Uuid, rows: &OutcomeRows) -> sqlx::Result<()> {
+pub async fn insert_outcomes(
+    conn: &mut PgConnection,
+    advertiser_id: i64,
+    job_id: Uuid,
+    rows: &OutcomeRows,
+) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO job_outcomes (advertiser_id, job_id, item_index, code, description, action, transaction_id,
                                    order_ref, transaction_date, timezone)
@@ -69,7 +79,12 @@ pub async fn insert_outcomes(conn: &mut PgConnection, advertiser_id: i64, job_id
 }
 
 /// Marks a chunk applied.
-pub async fn finish(conn: &mut PgConnection, advertiser_id: i64, job_id: Uuid, chunk_no: i32) -> sqlx::Result<()> {
+pub async fn finish(
+    conn: &mut PgConnection,
+    advertiser_id: i64,
+    job_id: Uuid,
+    chunk_no: i32,
+) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE job_chunks SET done_at = now(), published_at = coalesce(published_at, now())
          WHERE advertiser_id = $1 AND job_id = $2 AND chunk_no = $3",
@@ -84,7 +99,13 @@ pub async fn finish(conn: &mut PgConnection, advertiser_id: i64, job_id: Uuid, c
 
 /// Adds a chunk's counts to its job; the job becomes `DONE`, with its completion date,
 /// exactly when the last item has its outcome. Returns whether it is now done.
-pub async fn add_progress(conn: &mut PgConnection, advertiser_id: i64, job_id: Uuid, processed: i32, errors: i32) -> sqlx::Result<bool> {
+pub async fn add_progress(
+    conn: &mut PgConnection,
+    advertiser_id: i64,
+    job_id: Uuid,
+    processed: i32,
+    errors: i32,
+) -> sqlx::Result<bool> {
     sqlx::query_scalar(
         "UPDATE jobs SET processed_count = processed_count + $3, error_count = error_count + $4,
                 status = CASE WHEN processed_count + $3 >= transaction_count THEN 'DONE' ELSE 'PROCESSING' END,
@@ -110,7 +131,11 @@ pub struct UnpublishedChunk {
 /// Chunks written before `older_than` whose message was never confirmed (the broker was
 /// away, or the api died between commit and publish), oldest job first. `SKIP LOCKED`
 /// lets several relays share the work.
-pub async fn unpublished(conn: &mut PgConnection, older_than: DateTime<Utc>, limit: i64) -> sqlx::Result<Vec<UnpublishedChunk>> {
+pub async fn unpublished(
+    conn: &mut PgConnection,
+    older_than: DateTime<Utc>,
+    limit: i64,
+) -> sqlx::Result<Vec<UnpublishedChunk>> {
     sqlx::query_as(
         "SELECT c.advertiser_id, c.job_id, c.chunk_no FROM job_chunks c
          JOIN jobs j ON j.advertiser_id = c.advertiser_id AND j.id = c.job_id
@@ -124,7 +149,10 @@ pub async fn unpublished(conn: &mut PgConnection, older_than: DateTime<Utc>, lim
 }
 
 /// Marks relayed chunks confirmed, in one statement.
-pub async fn mark_published(conn: &mut PgConnection, chunks: &[UnpublishedChunk]) -> sqlx::Result<()> {
+pub async fn mark_published(
+    conn: &mut PgConnection,
+    chunks: &[UnpublishedChunk],
+) -> sqlx::Result<()> {
     let advertisers: Vec<i64> = chunks.iter().map(|c| c.advertiser_id).collect();
     let jobs: Vec<Uuid> = chunks.iter().map(|c| c.job_id).collect();
     let numbers: Vec<i32> = chunks.iter().map(|c| c.chunk_no).collect();
