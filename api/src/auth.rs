@@ -30,10 +30,7 @@ pub fn hash(token: &str) -> Vec<u8> {
 fn bearer(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
 
 /// A caller with a valid advertiser token.
@@ -68,9 +65,7 @@ where
         let state = AppState::from_ref(state);
         let mut conn = state.pool.acquire().await?;
         let advertisers = ratify_shared::db::tokens::advertisers_for(&mut conn, &digest).await?;
-        advertisers
-            .map(|advertisers| Caller { advertisers })
-            .ok_or(ApiError::Unauthorized)
+        advertisers.map(|advertisers| Caller { advertisers }).ok_or(ApiError::Unauthorized)
     }
 }
 

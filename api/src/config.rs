@@ -44,11 +44,7 @@ impl ApiConfig {
                 var("RATIFY_MAX_BODY_BYTES", 64 * 1024 * 1024)?,
                 1024..=1024 * 1024 * 1024,
             )?,
-            chunk_size: in_range(
-                "RATIFY_CHUNK_SIZE",
-                var("RATIFY_CHUNK_SIZE", 1000)?,
-                1..=100_000,
-            )?,
+            chunk_size: in_range("RATIFY_CHUNK_SIZE", var("RATIFY_CHUNK_SIZE", 1000)?, 1..=100_000)?,
         })
     }
 }

@@ -55,24 +55,13 @@ pub async fn record(
     }
     let limit = state.config.max_body_bytes;
     let bytes = to_bytes(body, limit).await.map_err(|_| {
-        ApiError::PayloadTooLarge(
-            "PAYLOAD_TOO_LARGE",
-            format!("the body is larger than {limit} bytes"),
-        )
+        ApiError::PayloadTooLarge("PAYLOAD_TOO_LARGE", format!("the body is larger than {limit} bytes"))
     })?;
     let mut conn = state.pool.acquire().await?;
-    let advertiser = db::advertisers::get(&mut conn, advertiser_id)
-        .await?
-        .ok_or_else(|| {
-            ApiError::NotFound(
-                "ADVERTISER_NOT_FOUND",
-                format!("advertiser {advertiser_id} does not exist"),
-            )
-        })?;
-    let currency: Currency = advertiser
-        .currency
-        .parse()
-        .map_err(|e: UnknownCurrency| ApiError::Internal(e.into()))?;
+    let advertiser = db::advertisers::get(&mut conn, advertiser_id).await?.ok_or_else(|| {
+        ApiError::NotFound("ADVERTISER_NOT_FOUND", format!("advertiser {advertiser_id} does not exist"))
+    })?;
+    let currency: Currency = advertiser.currency.parse().map_err(|e: UnknownCurrency| ApiError::Internal(e.into()))?;
     let rates = db::advertisers::rates(&mut conn, advertiser_id, currency.exponent()).await?;
     drop(conn);
     let mut rows = tokio::task::spawn_blocking(move || parse(&bytes, currency, &rates))
@@ -93,62 +82,37 @@ pub async fn record(
         return Err(e.into());
     }
     tx.commit().await?;
-    tracing::info!(
-        advertiser_id,
-        count = rows.ids.len(),
-        "transactions recorded"
-    );
+    tracing::info!(advertiser_id, count = rows.ids.len(), "transactions recorded");
     Ok(rows.ids)
 }
 
-fn parse(
-    bytes: &[u8],
-    currency: Currency,
-    rates: &HashMap<String, Rate>,
-) -> Result<NewTransactions, ApiError> {
+fn parse(bytes: &[u8], currency: Currency, rates: &HashMap<String, Rate>) -> Result<NewTransactions, ApiError> {
     let elements: Vec<&RawValue> = serde_json::from_slice(bytes).map_err(|_| {
-        ApiError::BadRequest(
-            "JSON_PARSE_ERROR",
-            "the body must be a JSON array of transactions".to_owned(),
-        )
+        ApiError::BadRequest("JSON_PARSE_ERROR", "the body must be a JSON array of transactions".to_owned())
     })?;
     if elements.is_empty() || elements.len() > MAX_RECORDS {
-        return Err(ApiError::bad_request(format!(
-            "send 1 to {MAX_RECORDS} transactions per request"
-        )));
+        return Err(ApiError::bad_request(format!("send 1 to {MAX_RECORDS} transactions per request")));
     }
     let mut rows = NewTransactions::default();
     for (i, raw) in elements.iter().enumerate() {
         let bad = |what: String| ApiError::bad_request(format!("item {i}: {what}"));
-        let item: NewTransaction =
-            serde_json::from_str(raw.get()).map_err(|e| bad(e.to_string()))?;
-        if item.order_ref.is_empty()
-            || item.order_ref.len() > ratify_shared::batch::MAX_ORDER_REF_LEN
-        {
+        let item: NewTransaction = serde_json::from_str(raw.get()).map_err(|e| bad(e.to_string()))?;
+        if item.order_ref.is_empty() || item.order_ref.len() > ratify_shared::batch::MAX_ORDER_REF_LEN {
             return Err(bad("orderRef must be 1 to 255 characters".to_owned()));
         }
         if item.currency != currency.code() {
-            return Err(bad(format!(
-                "currency {} differs from the advertiser's currency {currency}",
-                item.currency
-            )));
+            return Err(bad(format!("currency {} differs from the advertiser's currency {currency}", item.currency)));
         }
-        let local = localtime::parse_local(&item.transaction_date).ok_or_else(|| {
-            bad("transactionDate must be of the form yyyy-MM-ddTHH:mm:ss".to_owned())
-        })?;
-        let zone = localtime::parse_zone(&item.timezone).ok_or_else(|| {
-            bad(format!(
-                "timezone {:?} is not an IANA time zone",
-                item.timezone
-            ))
-        })?;
+        let local = localtime::parse_local(&item.transaction_date)
+            .ok_or_else(|| bad("transactionDate must be of the form yyyy-MM-ddTHH:mm:ss".to_owned()))?;
+        let zone = localtime::parse_zone(&item.timezone)
+            .ok_or_else(|| bad(format!("timezone {:?} is not an IANA time zone", item.timezone)))?;
         // A repeated local hour is recorded at its first occurrence.
-        let at = *localtime::instants(local, zone).first().ok_or_else(|| {
-            bad("transactionDate does not exist in that timezone (daylight-saving gap)".to_owned())
-        })?;
+        let at = *localtime::instants(local, zone)
+            .first()
+            .ok_or_else(|| bad("transactionDate does not exist in that timezone (daylight-saving gap)".to_owned()))?;
         let exponent = currency.exponent();
-        let sale = parse_minor(item.sale_amount.get(), exponent)
-            .map_err(|e| bad(format!("saleAmount {e}")))?;
+        let sale = parse_minor(item.sale_amount.get(), exponent).map_err(|e| bad(format!("saleAmount {e}")))?;
         let requested = match &item.transaction_parts {
             None => vec![(DEFAULT_GROUP.to_owned(), sale)],
             Some(parts) => parts
@@ -161,15 +125,13 @@ fn parse(
                 })
                 .collect::<Result<Vec<_>, _>>()?,
         };
-        let parts = build_parts(sale, &requested, rates)
-            .map_err(|e| bad(format!("transactionParts: {e}")))?;
+        let parts = build_parts(sale, &requested, rates).map_err(|e| bad(format!("transactionParts: {e}")))?;
         rows.order_refs.push(item.order_ref);
         rows.dates.push(at);
         rows.timezones.push(item.timezone);
         rows.sale_amounts.push(sale);
         rows.commission_amounts.push(total_commission(&parts));
-        rows.parts
-            .push(serde_json::to_string(&parts).map_err(|e| ApiError::Internal(e.into()))?);
+        rows.parts.push(serde_json::to_string(&parts).map_err(|e| ApiError::Internal(e.into()))?);
         rows.publisher_ids.push(item.publisher_id);
         rows.click_refs.push(item.click_ref);
     }

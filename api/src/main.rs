@@ -53,10 +53,7 @@ async fn migrate() -> anyhow::Result<()> {
     init_tracing(false);
     let url: String = required("DATABASE_URL")?;
     let pool = db::lazy_pool(&url, 1).context("DATABASE_URL is not a valid Postgres URL")?;
-    db::MIGRATOR
-        .run(&pool)
-        .await
-        .context("applying migrations")?;
+    db::MIGRATOR.run(&pool).await.context("applying migrations")?;
     tracing::info!("migrations applied");
     Ok(())
 }
@@ -64,19 +61,9 @@ async fn migrate() -> anyhow::Result<()> {
 async fn serve() -> anyhow::Result<()> {
     let config = ApiConfig::from_env()?;
     init_tracing(config.common.json_logs);
-    let Common {
-        database_url,
-        amqp_url,
-        queue_prefix,
-        db_pool_size,
-        ..
-    } = &config.common;
-    let pool = db::lazy_pool(database_url, *db_pool_size)
-        .context("DATABASE_URL is not a valid Postgres URL")?;
-    let publisher = Arc::new(Publisher::new(
-        amqp_url.clone(),
-        Topology::new(queue_prefix),
-    ));
+    let Common { database_url, amqp_url, queue_prefix, db_pool_size, .. } = &config.common;
+    let pool = db::lazy_pool(database_url, *db_pool_size).context("DATABASE_URL is not a valid Postgres URL")?;
+    let publisher = Arc::new(Publisher::new(amqp_url.clone(), Topology::new(queue_prefix)));
     let shutdown = CancellationToken::new();
     let relay = tokio::spawn(publisher::relay(
         pool.clone(),

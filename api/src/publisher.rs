@@ -24,11 +24,7 @@ pub struct Publisher {
 
 impl Publisher {
     pub fn new(url: String, topology: Topology) -> Publisher {
-        Publisher {
-            url,
-            topology,
-            link: Mutex::new(None),
-        }
+        Publisher { url, topology, link: Mutex::new(None) }
     }
 
     /// The open confirm-mode channel, connecting (once, no retry loop: callers fall back
@@ -55,9 +51,7 @@ impl Publisher {
         };
         let result = match tokio::time::timeout(PUBLISH_TIMEOUT, attempt).await {
             Ok(result) => result,
-            Err(_) => Err(PublishError::Amqp(lapin::Error::InvalidConnectionState(
-                lapin::ConnectionState::Closed,
-            ))),
+            Err(_) => Err(PublishError::Amqp(lapin::Error::InvalidConnectionState(lapin::ConnectionState::Closed))),
         };
         if result.is_err() {
             // Start from a fresh connection next time.
@@ -68,10 +62,7 @@ impl Publisher {
 
     /// Whether the broker is reachable now.
     pub async fn ready(&self) -> bool {
-        matches!(
-            tokio::time::timeout(Duration::from_secs(2), self.channel()).await,
-            Ok(Ok(_))
-        )
+        matches!(tokio::time::timeout(Duration::from_secs(2), self.channel()).await, Ok(Ok(_)))
     }
 }
 
@@ -91,21 +82,14 @@ pub async fn relay(
         }
         match relay_once(&pool, &publisher, grace).await {
             Ok(0) => {}
-            Ok(n) => tracing::info!(
-                chunks = n,
-                "relay published chunks the broker had not confirmed"
-            ),
+            Ok(n) => tracing::info!(chunks = n, "relay published chunks the broker had not confirmed"),
             Err(e) => tracing::warn!(error = %e, "relay pass failed; will retry"),
         }
     }
 }
 
 /// One relay pass: returns how many chunks it published.
-async fn relay_once(
-    pool: &PgPool,
-    publisher: &Publisher,
-    grace: Duration,
-) -> anyhow::Result<usize> {
+async fn relay_once(pool: &PgPool, publisher: &Publisher, grace: Duration) -> anyhow::Result<usize> {
     let older_than = Utc::now() - chrono::Duration::from_std(grace)?;
     let mut tx = pool.begin().await?;
     let chunks = db::chunks::unpublished(&mut tx, older_than, 500).await?;
@@ -114,11 +98,7 @@ async fn relay_once(
     }
     let tasks: Vec<QueueTask> = chunks
         .iter()
-        .map(|c| QueueTask::ApplyChunk {
-            advertiser_id: c.advertiser_id,
-            job_id: c.job_id,
-            chunk_no: c.chunk_no,
-        })
+        .map(|c| QueueTask::ApplyChunk { advertiser_id: c.advertiser_id, job_id: c.job_id, chunk_no: c.chunk_no })
         .collect();
     publisher.publish(&tasks).await?;
     db::chunks::mark_published(&mut tx, &chunks).await?;

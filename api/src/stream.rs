@@ -29,10 +29,7 @@ impl ArrayWriter {
         self.first = false;
         serde_json::to_writer(&mut self.buf, value)?;
         if self.buf.len() >= FLUSH_AT {
-            return Ok(Some(Bytes::from(std::mem::replace(
-                &mut self.buf,
-                Vec::with_capacity(FLUSH_AT + 1024),
-            ))));
+            return Ok(Some(Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(FLUSH_AT + 1024)))));
         }
         Ok(None)
     }
@@ -43,6 +40,15 @@ impl ArrayWriter {
         self.buf.extend_from_slice(suffix);
         Bytes::from(self.buf)
     }
+}
+
+/// A streamed JSON response body. (Also pins the stream's error type for `try_stream!`.)
+pub fn json_body<S>(stream: S) -> axum::response::Response
+where
+    S: futures::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
+{
+    use axum::response::IntoResponse;
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], axum::body::Body::from_stream(stream)).into_response()
 }
 
 #[cfg(test)]
@@ -63,17 +69,4 @@ mod tests {
         assert_eq!(value["a"].as_array().unwrap().len(), 20_000);
         assert_eq!(&ArrayWriter::new(b"").finish(b"")[..], b"[]");
     }
-}
-
-/// A streamed JSON response body. (Also pins the stream's error type for `try_stream!`.)
-pub fn json_body<S>(stream: S) -> axum::response::Response
-where
-    S: futures::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
-{
-    use axum::response::IntoResponse;
-    (
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        axum::body::Body::from_stream(stream),
-    )
-        .into_response()
 }

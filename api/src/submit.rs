@@ -38,8 +38,7 @@ pub async fn accept(
             } else {
                 return Err(ApiError::Unprocessable(
                     "IDEMPOTENCY_KEY_REUSED",
-                    "this Idempotency-Key was used within 24 hours for a different request body"
-                        .to_owned(),
+                    "this Idempotency-Key was used within 24 hours for a different request body".to_owned(),
                 ));
             }
         }
@@ -73,20 +72,13 @@ pub async fn accept(
     tx.commit().await?;
     tracing::info!(%job_id, advertiser_id, items = count, chunks = chunks.len(), "job accepted");
 
-    let tasks: Vec<QueueTask> = (0..chunks.len() as i32)
-        .map(|chunk_no| QueueTask::ApplyChunk {
-            advertiser_id,
-            job_id,
-            chunk_no,
-        })
-        .collect();
+    let tasks: Vec<QueueTask> =
+        (0..chunks.len() as i32).map(|chunk_no| QueueTask::ApplyChunk { advertiser_id, job_id, chunk_no }).collect();
     match state.publisher.publish(&tasks).await {
         Ok(()) => {
             let numbers: Vec<i32> = (0..chunks.len() as i32).collect();
             let mut conn = state.pool.acquire().await?;
-            if let Err(e) =
-                db::jobs::mark_published(&mut conn, advertiser_id, job_id, &numbers).await
-            {
+            if let Err(e) = db::jobs::mark_published(&mut conn, advertiser_id, job_id, &numbers).await {
                 // Harmless: the relay will publish again and workers ignore done chunks.
                 tracing::warn!(%job_id, error = %e, "could not mark chunks published");
             }
@@ -98,12 +90,7 @@ pub async fn accept(
     Ok(job_id)
 }
 
-async fn replay(
-    state: &AppState,
-    advertiser_id: i64,
-    key: &str,
-    hash: &[u8],
-) -> Result<Uuid, ApiError> {
+async fn replay(state: &AppState, advertiser_id: i64, key: &str, hash: &[u8]) -> Result<Uuid, ApiError> {
     let mut conn = state.pool.acquire().await?;
     match db::jobs::find_by_key(&mut conn, advertiser_id, key).await? {
         Some(existing) if existing.request_hash.as_deref() == Some(hash) => Ok(existing.id),
@@ -117,23 +104,12 @@ async fn replay(
 /// Decides each item's plan. Order references are resolved now, in one query, so that
 /// every item is known by its transaction id and the chunking can keep a transaction's
 /// items together.
-async fn plan(
-    conn: &mut PgConnection,
-    advertiser_id: i64,
-    items: Vec<ParsedItem>,
-) -> Result<Vec<JobItem>, ApiError> {
+async fn plan(conn: &mut PgConnection, advertiser_id: i64, items: Vec<ParsedItem>) -> Result<Vec<JobItem>, ApiError> {
     let mut positions = Vec::new();
     let mut order_refs = Vec::new();
     let mut instants = Vec::new();
     for (pos, item) in items.iter().enumerate() {
-        if let Ok((
-            Reference::Order {
-                order_ref,
-                instants: at,
-            },
-            _,
-        )) = &item.parsed
-        {
+        if let Ok((Reference::Order { order_ref, instants: at }, _)) = &item.parsed {
             for instant in at {
                 positions.push(pos as i32);
                 order_refs.push(order_ref.clone());
@@ -143,14 +119,8 @@ async fn plan(
     }
     let mut matches: HashMap<i32, Vec<i64>> = HashMap::new();
     if !positions.is_empty() {
-        for (pos, id) in db::transactions::resolve_order_refs(
-            conn,
-            advertiser_id,
-            &positions,
-            &order_refs,
-            &instants,
-        )
-        .await?
+        for (pos, id) in
+            db::transactions::resolve_order_refs(conn, advertiser_id, &positions, &order_refs, &instants).await?
         {
             matches.entry(pos).or_default().push(id);
         }
@@ -160,25 +130,13 @@ async fn plan(
         .enumerate()
         .map(|(pos, item)| {
             let plan = match item.parsed {
-                Err(description) => Plan::Reject {
-                    code: OutcomeCode::BadRequest,
-                    description,
-                },
-                Ok((Reference::Id(id), command)) => Plan::Apply {
-                    transaction_id: id,
-                    command,
-                },
-                Ok((Reference::Order { instants, .. }, command)) => resolved(
-                    matches.get(&(pos as i32)).map(Vec::as_slice).unwrap_or(&[]),
-                    instants.is_empty(),
-                    command,
-                ),
+                Err(description) => Plan::Reject { code: OutcomeCode::BadRequest, description },
+                Ok((Reference::Id(id), command)) => Plan::Apply { transaction_id: id, command },
+                Ok((Reference::Order { instants, .. }, command)) => {
+                    resolved(matches.get(&(pos as i32)).map(Vec::as_slice).unwrap_or(&[]), instants.is_empty(), command)
+                }
             };
-            JobItem {
-                index: pos as i32,
-                echo: item.echo,
-                plan,
-            }
+            JobItem { index: pos as i32, echo: item.echo, plan }
         })
         .collect();
     Ok(planned)

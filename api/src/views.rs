@@ -65,8 +65,7 @@ pub fn instant(t: DateTime<Utc>) -> String {
 
 /// A transaction date in `zone`, with its offset (`2026-11-14T10:15:00+01:00`).
 fn in_zone(t: DateTime<Utc>, zone: Tz) -> String {
-    t.with_timezone(&zone)
-        .to_rfc3339_opts(SecondsFormat::Secs, true)
+    t.with_timezone(&zone).to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// Renders a transaction; dates in `zone`, or in the zone it was recorded in.
@@ -76,13 +75,8 @@ pub fn transaction(
     history: Option<Vec<HistoryRow>>,
 ) -> Result<TransactionView, UnknownCurrency> {
     let currency: Currency = row.currency.parse()?;
-    let zone = zone
-        .or_else(|| row.timezone.parse().ok())
-        .unwrap_or(Tz::UTC);
-    let money = |minor: i64| Money {
-        amount: JsonAmount::new(minor, currency),
-        currency: currency.code().to_owned(),
-    };
+    let zone = zone.or_else(|| row.timezone.parse().ok()).unwrap_or(Tz::UTC);
+    let money = |minor: i64| Money { amount: JsonAmount::new(minor, currency), currency: currency.code().to_owned() };
     Ok(TransactionView {
         id: row.id,
         advertiser_id: row.advertiser_id,

@@ -46,11 +46,7 @@ pub struct Change {
 
 impl Applied {
     fn no(code: OutcomeCode, description: impl Into<String>) -> Applied {
-        Applied {
-            code,
-            description: Some(description.into()),
-            change: None,
-        }
+        Applied { code, description: Some(description.into()), change: None }
     }
 }
 
@@ -112,10 +108,7 @@ pub fn apply(
 ) -> Applied {
     let next = match decide(tx.status, command.kind()) {
         Transition::AlreadySo => {
-            return Applied::no(
-                OutcomeCode::NotModified,
-                format!("the transaction is already {}", tx.status.as_str()),
-            )
+            return Applied::no(OutcomeCode::NotModified, format!("the transaction is already {}", tx.status.as_str()))
         }
         Transition::Forbidden(why) => return Applied::no(OutcomeCode::Unprocessable, why),
         Transition::Apply(next) => next,
@@ -132,20 +125,11 @@ pub fn apply(
             tx.decline_reason = Some(reason.clone());
             tx.validation_date = Some(now);
         }
-        Command::Amend {
-            approve,
-            reason,
-            currency,
-            sale_amount,
-            parts,
-        } => {
+        Command::Amend { approve, reason, currency, sale_amount, parts } => {
             if currency != tx.currency.code() {
                 return Applied::no(
                     OutcomeCode::Unprocessable,
-                    format!(
-                        "currency {currency} differs from the transaction's currency {}",
-                        tx.currency
-                    ),
+                    format!("currency {currency} differs from the transaction's currency {}", tx.currency),
                 );
             }
             let new_parts = match build_parts(*sale_amount, parts, rates) {
@@ -153,14 +137,10 @@ pub fn apply(
                 Err(e) => return Applied::no(OutcomeCode::Unprocessable, e.to_string()),
             };
             let new_commission = total_commission(&new_parts);
-            let changes = *sale_amount != tx.sale_amount
-                || new_parts != tx.parts
-                || new_commission != tx.commission_amount;
+            let changes =
+                *sale_amount != tx.sale_amount || new_parts != tx.parts || new_commission != tx.commission_amount;
             if !changes && !approve {
-                return Applied::no(
-                    OutcomeCode::NotModified,
-                    "the amend changes no value of the transaction",
-                );
+                return Applied::no(OutcomeCode::NotModified, "the amend changes no value of the transaction");
             }
             if changes {
                 tx.old_sale_amount = Some(tx.sale_amount);
@@ -178,11 +158,7 @@ pub fn apply(
         }
     }
     let after = to_json(&snapshot(tx, amends));
-    Applied {
-        code: OutcomeCode::Ok,
-        description: None,
-        change: Some(Change { before, after }),
-    }
+    Applied { code: OutcomeCode::Ok, description: None, change: Some(Change { before, after }) }
 }
 
 #[cfg(test)]

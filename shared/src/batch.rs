@@ -151,11 +151,8 @@ fn required(value: Option<String>, field: &str, action: &str) -> Result<String, 
 fn transaction_id(raw: &RawValue) -> Result<i64, String> {
     const WHAT: &str = "transaction.transactionId must be a positive integer or a numeric string";
     let text = raw.get();
-    let digits = if text.starts_with('"') {
-        serde_json::from_str::<String>(text).map_err(|_| WHAT)?
-    } else {
-        text.to_owned()
-    };
+    let digits =
+        if text.starts_with('"') { serde_json::from_str::<String>(text).map_err(|_| WHAT)? } else { text.to_owned() };
     match digits.parse::<i64>() {
         Ok(id) if id > 0 && digits.bytes().all(|b| b.is_ascii_digit()) => Ok(id),
         _ => Err(WHAT.to_owned()),
@@ -173,14 +170,15 @@ fn parse_into(raw: &RawValue, echo: &mut Echo) -> Result<(Reference, Command), S
     if !raw.get().starts_with('{') {
         return Err("each item must be a JSON object".to_owned());
     }
-    let item: RawItem = serde_json::from_str(raw.get())
-        .map_err(|e| format!("the item is not a valid action object: {e}"))?;
+    let item: RawItem =
+        serde_json::from_str(raw.get()).map_err(|e| format!("the item is not a valid action object: {e}"))?;
     // Echo what can be read before judging anything, so even a bad item is recognisable.
     echo.action = present(item.action).and_then(|a| serde_json::from_str::<String>(a.get()).ok());
     let action = match &echo.action {
         None => Err("action is required: approve, decline or amend".to_owned()),
-        Some(a) => ActionKind::parse(a)
-            .ok_or_else(|| format!("action {a:?} is unknown: use approve, decline or amend")),
+        Some(a) => {
+            ActionKind::parse(a).ok_or_else(|| format!("action {a:?} is unknown: use approve, decline or amend"))
+        }
     };
     let tx = match present(item.transaction) {
         Some(raw) if raw.get().starts_with('{') => Some(
@@ -196,12 +194,8 @@ fn parse_into(raw: &RawValue, echo: &mut Echo) -> Result<(Reference, Command), S
             if let Some(Ok(id)) = id {
                 echo.transaction_id = Some(id);
             }
-            echo.order_ref = text(tx.order_ref, "transaction.orderRef", MAX_ORDER_REF_LEN)
-                .ok()
-                .flatten();
-            echo.transaction_date = text(tx.transaction_date, "transaction.transactionDate", 64)
-                .ok()
-                .flatten();
+            echo.order_ref = text(tx.order_ref, "transaction.orderRef", MAX_ORDER_REF_LEN).ok().flatten();
+            echo.transaction_date = text(tx.transaction_date, "transaction.transactionDate", 64).ok().flatten();
             echo.timezone = text(tx.timezone, "transaction.timezone", 64).ok().flatten();
             id
         }
@@ -217,11 +211,7 @@ fn parse_into(raw: &RawValue, echo: &mut Echo) -> Result<(Reference, Command), S
         ActionKind::Approve => Command::Approve,
         ActionKind::Decline => Command::Decline {
             reason: required(
-                text(
-                    tx.decline_reason,
-                    "transaction.declineReason",
-                    MAX_REASON_LEN,
-                )?,
+                text(tx.decline_reason, "transaction.declineReason", MAX_REASON_LEN)?,
                 "transaction.declineReason",
                 "decline",
             )?,
@@ -234,24 +224,20 @@ fn parse_into(raw: &RawValue, echo: &mut Echo) -> Result<(Reference, Command), S
 fn order_reference(tx: &RawTransaction) -> Result<Reference, String> {
     const NEITHER: &str = "the transaction must be referenced by transaction.transactionId, \
                            or by transaction.orderRef with transactionDate and timezone";
-    let order_ref =
-        text(tx.order_ref, "transaction.orderRef", MAX_ORDER_REF_LEN)?.ok_or(NEITHER)?;
+    let order_ref = text(tx.order_ref, "transaction.orderRef", MAX_ORDER_REF_LEN)?.ok_or(NEITHER)?;
     if order_ref.is_empty() {
         return Err("transaction.orderRef must not be empty".to_owned());
     }
     let date = text(tx.transaction_date, "transaction.transactionDate", 64)?
         .ok_or("transaction.transactionDate is required with orderRef")?;
-    let zone = text(tx.timezone, "transaction.timezone", 64)?
-        .ok_or("transaction.timezone is required with orderRef")?;
-    let local = localtime::parse_local(&date)
-        .ok_or_else(|| format!("transaction.transactionDate {date:?} is not a date-time of the form yyyy-MM-ddTHH:mm:ss"))?;
-    let zone = localtime::parse_zone(&zone).ok_or_else(|| {
-        format!("transaction.timezone {zone:?} is not an IANA time zone such as Europe/Paris")
+    let zone =
+        text(tx.timezone, "transaction.timezone", 64)?.ok_or("transaction.timezone is required with orderRef")?;
+    let local = localtime::parse_local(&date).ok_or_else(|| {
+        format!("transaction.transactionDate {date:?} is not a date-time of the form yyyy-MM-ddTHH:mm:ss")
     })?;
-    Ok(Reference::Order {
-        order_ref,
-        instants: localtime::instants(local, zone),
-    })
+    let zone = localtime::parse_zone(&zone)
+        .ok_or_else(|| format!("transaction.timezone {zone:?} is not an IANA time zone such as Europe/Paris"))?;
+    Ok(Reference::Order { order_ref, instants: localtime::instants(local, zone) })
 }
 
 fn amend(item: &RawItem, tx: &RawTransaction) -> Result<Command, String> {
@@ -264,57 +250,36 @@ fn amend(item: &RawItem, tx: &RawTransaction) -> Result<Command, String> {
         "transaction.amendReason",
         "amend",
     )?;
-    let code = text(tx.currency, "transaction.currency", 3)?
-        .ok_or("transaction.currency is required for amend")?;
-    let currency: Currency = code
-        .parse()
-        .map_err(|e| format!("transaction.currency: {e}"))?;
+    let code = text(tx.currency, "transaction.currency", 3)?.ok_or("transaction.currency is required for amend")?;
+    let currency: Currency = code.parse().map_err(|e| format!("transaction.currency: {e}"))?;
     let exponent = currency.exponent();
     let sale_raw = present(tx.sale_amount).ok_or("transaction.saleAmount is required for amend")?;
-    let sale_amount = parse_minor(sale_raw.get(), exponent)
-        .map_err(|e| format!("transaction.saleAmount {e} ({code})"))?;
-    let parts_raw = present(tx.transaction_parts)
-        .ok_or("transaction.transactionParts is required for amend")?;
-    let raw_parts: Vec<RawPart> = serde_json::from_str(parts_raw.get()).map_err(|_| {
-        "transaction.transactionParts must be an array of {amount, commissionGroupCode} objects"
-    })?;
+    let sale_amount =
+        parse_minor(sale_raw.get(), exponent).map_err(|e| format!("transaction.saleAmount {e} ({code})"))?;
+    let parts_raw = present(tx.transaction_parts).ok_or("transaction.transactionParts is required for amend")?;
+    let raw_parts: Vec<RawPart> = serde_json::from_str(parts_raw.get())
+        .map_err(|_| "transaction.transactionParts must be an array of {amount, commissionGroupCode} objects")?;
     if raw_parts.is_empty() {
         return Err("transaction.transactionParts must not be empty".to_owned());
     }
     if raw_parts.len() > MAX_PARTS {
-        return Err(format!(
-            "transaction.transactionParts has more than {MAX_PARTS} parts"
-        ));
+        return Err(format!("transaction.transactionParts has more than {MAX_PARTS} parts"));
     }
     let mut seen = HashSet::new();
     let mut parts = Vec::with_capacity(raw_parts.len());
     for (i, part) in raw_parts.iter().enumerate() {
         let field = format!("transaction.transactionParts[{i}]");
-        let group = text(
-            part.commission_group_code,
-            &format!("{field}.commissionGroupCode"),
-            MAX_CODE_LEN,
-        )?
-        .filter(|c| !c.is_empty())
-        .ok_or_else(|| format!("{field}.commissionGroupCode is required"))?;
+        let group = text(part.commission_group_code, &format!("{field}.commissionGroupCode"), MAX_CODE_LEN)?
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| format!("{field}.commissionGroupCode is required"))?;
         if !seen.insert(group.clone()) {
-            return Err(format!(
-                "{field}.commissionGroupCode {group:?} appears more than once"
-            ));
+            return Err(format!("{field}.commissionGroupCode {group:?} appears more than once"));
         }
-        let amount_raw =
-            present(part.amount).ok_or_else(|| format!("{field}.amount is required"))?;
-        let amount = parse_minor(amount_raw.get(), exponent)
-            .map_err(|e| format!("{field}.amount {e} ({code})"))?;
+        let amount_raw = present(part.amount).ok_or_else(|| format!("{field}.amount is required"))?;
+        let amount = parse_minor(amount_raw.get(), exponent).map_err(|e| format!("{field}.amount {e} ({code})"))?;
         parts.push((group, amount));
     }
-    Ok(Command::Amend {
-        approve,
-        reason,
-        currency: code,
-        sale_amount,
-        parts,
-    })
+    Ok(Command::Amend { approve, reason, currency: code, sale_amount, parts })
 }
 
 #[cfg(test)]

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
 use lapin::options::{
-    BasicPublishOptions, BasicQosOptions, ConfirmSelectOptions, ExchangeDeclareOptions,
-    QueueBindOptions, QueueDeclareOptions,
+    BasicPublishOptions, BasicQosOptions, ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions,
+    QueueDeclareOptions,
 };
 use lapin::types::{AMQPValue, FieldTable, LongString};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
@@ -38,42 +38,22 @@ impl Topology {
     /// Declares everything, idempotently. Both binaries call this on every connect, so
     /// whichever starts first creates the topology.
     pub async fn declare(&self, channel: &Channel) -> lapin::Result<()> {
-        let durable = QueueDeclareOptions {
-            durable: true,
-            ..QueueDeclareOptions::default()
-        };
+        let durable = QueueDeclareOptions { durable: true, ..QueueDeclareOptions::default() };
         // The dead-letter path is declared explicitly: without a dead-letter exchange a
         // quorum queue drops a message past its delivery limit.
         channel
             .exchange_declare(
                 &self.dead_exchange,
                 ExchangeKind::Fanout,
-                ExchangeDeclareOptions {
-                    durable: true,
-                    ..ExchangeDeclareOptions::default()
-                },
+                ExchangeDeclareOptions { durable: true, ..ExchangeDeclareOptions::default() },
                 FieldTable::default(),
             )
             .await?;
+        channel.queue_declare(&self.dead_queue, durable, quorum_args(None)).await?;
         channel
-            .queue_declare(&self.dead_queue, durable, quorum_args(None))
+            .queue_bind(&self.dead_queue, &self.dead_exchange, "", QueueBindOptions::default(), FieldTable::default())
             .await?;
-        channel
-            .queue_bind(
-                &self.dead_queue,
-                &self.dead_exchange,
-                "",
-                QueueBindOptions::default(),
-                FieldTable::default(),
-            )
-            .await?;
-        channel
-            .queue_declare(
-                &self.work_queue,
-                durable,
-                quorum_args(Some(&self.dead_exchange)),
-            )
-            .await?;
+        channel.queue_declare(&self.work_queue, durable, quorum_args(Some(&self.dead_exchange))).await?;
         Ok(())
     }
 }
@@ -82,19 +62,10 @@ impl Topology {
 /// deliveries, which is what bounds a poison message.
 fn quorum_args(dead_exchange: Option<&str>) -> FieldTable {
     let mut args = FieldTable::default();
-    args.insert(
-        "x-queue-type".into(),
-        AMQPValue::LongString(LongString::from("quorum")),
-    );
+    args.insert("x-queue-type".into(), AMQPValue::LongString(LongString::from("quorum")));
     if let Some(exchange) = dead_exchange {
-        args.insert(
-            "x-delivery-limit".into(),
-            AMQPValue::LongInt(DELIVERY_LIMIT),
-        );
-        args.insert(
-            "x-dead-letter-exchange".into(),
-            AMQPValue::LongString(LongString::from(exchange)),
-        );
+        args.insert("x-delivery-limit".into(), AMQPValue::LongInt(DELIVERY_LIMIT));
+        args.insert("x-dead-letter-exchange".into(), AMQPValue::LongString(LongString::from(exchange)));
     }
     args
 }
@@ -118,29 +89,18 @@ pub async fn connect(url: &str, attempts: usize) -> lapin::Result<Connection> {
 }
 
 /// Opens a channel in confirm mode, with the topology declared.
-pub async fn publisher_channel(
-    connection: &Connection,
-    topology: &Topology,
-) -> lapin::Result<Channel> {
+pub async fn publisher_channel(connection: &Connection, topology: &Topology) -> lapin::Result<Channel> {
     let channel = connection.create_channel().await?;
-    channel
-        .confirm_select(ConfirmSelectOptions::default())
-        .await?;
+    channel.confirm_select(ConfirmSelectOptions::default()).await?;
     topology.declare(&channel).await?;
     Ok(channel)
 }
 
 /// Opens a consuming channel with at most `prefetch` unacknowledged deliveries.
-pub async fn consumer_channel(
-    connection: &Connection,
-    topology: &Topology,
-    prefetch: u16,
-) -> lapin::Result<Channel> {
+pub async fn consumer_channel(connection: &Connection, topology: &Topology, prefetch: u16) -> lapin::Result<Channel> {
     let channel = connection.create_channel().await?;
     topology.declare(&channel).await?;
-    channel
-        .basic_qos(prefetch, BasicQosOptions::default())
-        .await?;
+    channel.basic_qos(prefetch, BasicQosOptions::default()).await?;
     Ok(channel)
 }
 
@@ -154,24 +114,12 @@ pub enum PublishError {
 
 /// Publishes `tasks` as persistent messages to `queue` and waits until the broker has
 /// confirmed every one. Publishes are pipelined; confirms are awaited together.
-pub async fn publish_confirmed(
-    channel: &Channel,
-    queue: &str,
-    tasks: &[QueueTask],
-) -> Result<(), PublishError> {
-    let properties = BasicProperties::default()
-        .with_delivery_mode(2)
-        .with_content_type("application/json".into());
+pub async fn publish_confirmed(channel: &Channel, queue: &str, tasks: &[QueueTask]) -> Result<(), PublishError> {
+    let properties = BasicProperties::default().with_delivery_mode(2).with_content_type("application/json".into());
     let mut confirms = Vec::with_capacity(tasks.len());
     for task in tasks {
         let confirm = channel
-            .basic_publish(
-                "",
-                queue,
-                BasicPublishOptions::default(),
-                &task.to_bytes(),
-                properties.clone(),
-            )
+            .basic_publish("", queue, BasicPublishOptions::default(), &task.to_bytes(), properties.clone())
             .await?;
         confirms.push(confirm);
     }

@@ -47,8 +47,7 @@ impl Rate {
             GroupKind::Percentage => Some(Rate::Percentage(value)),
             GroupKind::Fixed => {
                 let minor = value * Decimal::from(10_i64.pow(exponent));
-                (minor.fract().is_zero())
-                    .then(|| i64::try_from(minor).ok().map(Rate::FixedMinor))?
+                (minor.fract().is_zero()).then(|| i64::try_from(minor).ok().map(Rate::FixedMinor))?
             }
         }
     }
@@ -58,8 +57,7 @@ impl Rate {
         match self {
             Rate::Percentage(pct) => {
                 let exact = Decimal::from(amount) * pct / Decimal::ONE_HUNDRED;
-                let rounded =
-                    exact.round_dp_with_strategy(0, RoundingStrategy::MidpointNearestEven);
+                let rounded = exact.round_dp_with_strategy(0, RoundingStrategy::MidpointNearestEven);
                 i64::try_from(rounded).unwrap_or(i64::MAX)
             }
             Rate::FixedMinor(value) if amount > 0 => value,
@@ -108,14 +106,8 @@ pub fn build_parts(
             if amount < 0 {
                 return Err(PartsError::NegativeDefault);
             }
-            let rate = rates
-                .get(&code)
-                .ok_or_else(|| PartsError::UnknownGroup(code.clone()))?;
-            Ok(Part {
-                commission: rate.commission(amount),
-                code,
-                amount,
-            })
+            let rate = rates.get(&code).ok_or_else(|| PartsError::UnknownGroup(code.clone()))?;
+            Ok(Part { commission: rate.commission(amount), code, amount })
         })
         .collect()
 }
@@ -168,14 +160,8 @@ mod tests {
         assert_eq!(rate, Rate::FixedMinor(525));
         assert_eq!(rate.commission(1), 525);
         assert_eq!(rate.commission(0), 0);
-        assert_eq!(
-            Rate::from_group(GroupKind::Fixed, "5.255".parse().unwrap(), 2),
-            None
-        );
-        assert_eq!(
-            Rate::from_group(GroupKind::Fixed, "7".parse().unwrap(), 0),
-            Some(Rate::FixedMinor(7))
-        );
+        assert_eq!(Rate::from_group(GroupKind::Fixed, "5.255".parse().unwrap(), 2), None);
+        assert_eq!(Rate::from_group(GroupKind::Fixed, "7".parse().unwrap(), 0), Some(Rate::FixedMinor(7)));
     }
 
     fn rates() -> HashMap<String, Rate> {
@@ -192,72 +178,30 @@ mod tests {
 
     #[test]
     fn parts_that_sum_are_kept() {
-        let parts = build_parts(
-            5596,
-            &req(&[("DEFAULT", 4476), ("EXISTING", 1120)]),
-            &rates(),
-        )
-        .unwrap();
-        assert_eq!(
-            parts[0],
-            Part {
-                code: "DEFAULT".into(),
-                amount: 4476,
-                commission: 448
-            }
-        );
-        assert_eq!(
-            parts[1],
-            Part {
-                code: "EXISTING".into(),
-                amount: 1120,
-                commission: 56
-            }
-        );
+        let parts = build_parts(5596, &req(&[("DEFAULT", 4476), ("EXISTING", 1120)]), &rates()).unwrap();
+        assert_eq!(parts[0], Part { code: "DEFAULT".into(), amount: 4476, commission: 448 });
+        assert_eq!(parts[1], Part { code: "EXISTING".into(), amount: 1120, commission: 56 });
         assert_eq!(total_commission(&parts), 504);
     }
 
     #[test]
     fn default_absorbs_the_difference() {
-        let parts =
-            build_parts(10_000, &req(&[("DEFAULT", 1000), ("FLAT", 2000)]), &rates()).unwrap();
+        let parts = build_parts(10_000, &req(&[("DEFAULT", 1000), ("FLAT", 2000)]), &rates()).unwrap();
         assert_eq!(parts[0].amount, 8000);
         assert_eq!(parts[1].commission, 300);
         let added = build_parts(10_000, &req(&[("EXISTING", 4000)]), &rates()).unwrap();
-        assert_eq!(
-            added[1],
-            Part {
-                code: "DEFAULT".into(),
-                amount: 6000,
-                commission: 600
-            }
-        );
-        let reduced = build_parts(
-            5000,
-            &req(&[("DEFAULT", 3000), ("EXISTING", 4000)]),
-            &rates(),
-        )
-        .unwrap();
+        assert_eq!(added[1], Part { code: "DEFAULT".into(), amount: 6000, commission: 600 });
+        let reduced = build_parts(5000, &req(&[("DEFAULT", 3000), ("EXISTING", 4000)]), &rates()).unwrap();
         assert_eq!(reduced[0].amount, 1000);
     }
 
     #[test]
     fn default_may_not_go_negative_and_groups_must_exist() {
+        assert_eq!(build_parts(1000, &req(&[("EXISTING", 2000)]), &rates()), Err(PartsError::NegativeDefault));
         assert_eq!(
-            build_parts(1000, &req(&[("EXISTING", 2000)]), &rates()),
+            build_parts(1000, &req(&[("DEFAULT", 500), ("EXISTING", 2000)]), &rates()),
             Err(PartsError::NegativeDefault)
         );
-        assert_eq!(
-            build_parts(
-                1000,
-                &req(&[("DEFAULT", 500), ("EXISTING", 2000)]),
-                &rates()
-            ),
-            Err(PartsError::NegativeDefault)
-        );
-        assert_eq!(
-            build_parts(1000, &req(&[("NOPE", 1000)]), &rates()),
-            Err(PartsError::UnknownGroup("NOPE".into()))
-        );
+        assert_eq!(build_parts(1000, &req(&[("NOPE", 1000)]), &rates()), Err(PartsError::UnknownGroup("NOPE".into())));
     }
 }

@@ -9,11 +9,7 @@ pub enum ConfigError {
     #[error("{0} is not set; it is required")]
     Missing(&'static str),
     #[error("{name} has the invalid value {value:?}: {reason}")]
-    Invalid {
-        name: &'static str,
-        value: String,
-        reason: String,
-    },
+    Invalid { name: &'static str, value: String, reason: String },
 }
 
 /// Reads `name`, or `default` when it is unset or empty.
@@ -45,22 +41,11 @@ where
     T: FromStr,
     T::Err: Display,
 {
-    value
-        .trim()
-        .parse()
-        .map_err(|e: T::Err| ConfigError::Invalid {
-            name,
-            value,
-            reason: e.to_string(),
-        })
+    value.trim().parse().map_err(|e: T::Err| ConfigError::Invalid { name, value, reason: e.to_string() })
 }
 
 /// Checks a numeric setting lies in `range`, naming the variable otherwise.
-pub fn in_range<T>(
-    name: &'static str,
-    value: T,
-    range: std::ops::RangeInclusive<T>,
-) -> Result<T, ConfigError>
+pub fn in_range<T>(name: &'static str, value: T, range: std::ops::RangeInclusive<T>) -> Result<T, ConfigError>
 where
     T: PartialOrd + Display + Copy,
 {
@@ -105,11 +90,7 @@ impl Common {
             database_url: required("DATABASE_URL")?,
             amqp_url: required("AMQP_URL")?,
             queue_prefix: var("RATIFY_QUEUE_PREFIX", "ratify".to_owned())?,
-            db_pool_size: in_range(
-                "RATIFY_DB_POOL_SIZE",
-                var("RATIFY_DB_POOL_SIZE", default_pool)?,
-                1..=500,
-            )?,
+            db_pool_size: in_range("RATIFY_DB_POOL_SIZE", var("RATIFY_DB_POOL_SIZE", default_pool)?, 1..=500)?,
             json_logs,
         })
     }
@@ -120,9 +101,9 @@ impl Common {
 pub fn init_tracing(json: bool) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    // Colour only for a terminal: log files stay plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
     if json {
         builder.json().flatten_event(true).init();
     } else {

@@ -73,15 +73,9 @@ pub struct JobItem {
 #[serde(tag = "plan", rename_all = "lowercase")]
 pub enum Plan {
     /// Apply the command to the transaction with this id, if the advertiser has it.
-    Apply {
-        transaction_id: i64,
-        command: Command,
-    },
+    Apply { transaction_id: i64, command: Command },
     /// The item already has its outcome; the worker only records it.
-    Reject {
-        code: OutcomeCode,
-        description: String,
-    },
+    Reject { code: OutcomeCode, description: String },
 }
 
 impl JobItem {
@@ -127,30 +121,17 @@ mod tests {
 
     fn item(index: i32, target: Option<i64>) -> JobItem {
         let plan = match target {
-            Some(t) => Plan::Apply {
-                transaction_id: t,
-                command: Command::Approve,
-            },
-            None => Plan::Reject {
-                code: OutcomeCode::BadRequest,
-                description: "bad".into(),
-            },
+            Some(t) => Plan::Apply { transaction_id: t, command: Command::Approve },
+            None => Plan::Reject { code: OutcomeCode::BadRequest, description: "bad".into() },
         };
-        JobItem {
-            index,
-            echo: Echo::default(),
-            plan,
-        }
+        JobItem { index, echo: Echo::default(), plan }
     }
 
     #[test]
     fn codes_round_trip_and_count_errors() {
         for code in OutcomeCode::ALL {
             assert_eq!(OutcomeCode::from_status(code.status()), Some(code));
-            assert_eq!(
-                code.is_error(),
-                !matches!(code, OutcomeCode::Ok | OutcomeCode::NotModified)
-            );
+            assert_eq!(code.is_error(), !matches!(code, OutcomeCode::Ok | OutcomeCode::NotModified));
             assert!(code.label().starts_with(&format!("[{} ", code.status())));
         }
     }
@@ -158,32 +139,11 @@ mod tests {
     #[test]
     fn chunks_keep_a_transaction_together_in_order() {
         // Transaction 1 appears at 0, 5 and 9; with chunks of 3 it must stay in chunk 0.
-        let targets = [
-            Some(1),
-            Some(2),
-            Some(3),
-            Some(4),
-            None,
-            Some(1),
-            Some(5),
-            Some(6),
-            Some(7),
-            Some(1),
-        ];
-        let items: Vec<_> = targets
-            .iter()
-            .enumerate()
-            .map(|(i, t)| item(i as i32, *t))
-            .collect();
+        let targets = [Some(1), Some(2), Some(3), Some(4), None, Some(1), Some(5), Some(6), Some(7), Some(1)];
+        let items: Vec<_> = targets.iter().enumerate().map(|(i, t)| item(i as i32, *t)).collect();
         let chunks = split_into_chunks(items, 3);
-        let indexes: Vec<Vec<i32>> = chunks
-            .iter()
-            .map(|c| c.iter().map(|i| i.index).collect())
-            .collect();
-        assert_eq!(
-            indexes,
-            vec![vec![0, 1, 2, 5, 9], vec![3, 4, 6], vec![7, 8]]
-        );
+        let indexes: Vec<Vec<i32>> = chunks.iter().map(|c| c.iter().map(|i| i.index).collect()).collect();
+        assert_eq!(indexes, vec![vec![0, 1, 2, 5, 9], vec![3, 4, 6], vec![7, 8]]);
         for chunk in &chunks {
             assert!(chunk.windows(2).all(|w| w[0].index < w[1].index));
         }
@@ -193,9 +153,7 @@ mod tests {
 
     #[test]
     fn no_transaction_is_split_across_chunks() {
-        let items: Vec<_> = (0..5000)
-            .map(|i| item(i, Some(i64::from(i % 700))))
-            .collect();
+        let items: Vec<_> = (0..5000).map(|i| item(i, Some(i64::from(i % 700)))).collect();
         let chunks = split_into_chunks(items, 1000);
         let mut home = HashMap::new();
         for (n, chunk) in chunks.iter().enumerate() {

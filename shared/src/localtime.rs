@@ -35,13 +35,7 @@ mod tests {
     #[test]
     fn parses_only_the_documented_shape() {
         assert!(parse_local("2026-11-14T10:15:00").is_some());
-        for bad in [
-            "2026-11-14 10:15:00",
-            "2026-11-14T10:15",
-            "2026-13-14T10:15:00",
-            "2026-11-14T10:15:00Z",
-            "x",
-        ] {
+        for bad in ["2026-11-14 10:15:00", "2026-11-14T10:15", "2026-13-14T10:15:00", "2026-11-14T10:15:00Z", "x"] {
             assert!(parse_local(bad).is_none(), "{bad}");
         }
         assert!(parse_zone("Europe/Paris").is_some());

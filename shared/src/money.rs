@@ -51,9 +51,7 @@ const EXPONENTS: &[(&str, u32)] = &[
 ];
 
 /// Codes that name no money a sale can be made in (metals, testing, no currency).
-const NOT_MONEY: &[&str] = &[
-    "XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XDR", "XPD", "XPT", "XSU", "XTS", "XUA", "XXX",
-];
+const NOT_MONEY: &[&str] = &["XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XDR", "XPD", "XPT", "XSU", "XTS", "XUA", "XXX"];
 
 impl Currency {
     pub fn code(&self) -> &str {
@@ -79,14 +77,8 @@ impl FromStr for Currency {
         if !well_formed || NOT_MONEY.contains(&s) {
             return Err(UnknownCurrency(s.to_owned()));
         }
-        let exponent = EXPONENTS
-            .iter()
-            .find(|(c, _)| *c == s)
-            .map_or(2, |(_, e)| *e);
-        Ok(Currency {
-            code: [bytes[0], bytes[1], bytes[2]],
-            exponent,
-        })
+        let exponent = EXPONENTS.iter().find(|(c, _)| *c == s).map_or(2, |(_, e)| *e);
+        Ok(Currency { code: [bytes[0], bytes[1], bytes[2]], exponent })
     }
 }
 
@@ -150,17 +142,13 @@ pub struct JsonAmount {
 
 impl JsonAmount {
     pub fn new(minor: i64, currency: Currency) -> Self {
-        JsonAmount {
-            minor,
-            exponent: currency.exponent(),
-        }
+        JsonAmount { minor, exponent: currency.exponent() }
     }
 }
 
 impl Serialize for JsonAmount {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let raw = RawValue::from_string(format_minor(self.minor, self.exponent))
-            .map_err(serde::ser::Error::custom)?;
+        let raw = RawValue::from_string(format_minor(self.minor, self.exponent)).map_err(serde::ser::Error::custom)?;
         raw.serialize(serializer)
     }
 }
@@ -236,8 +224,7 @@ mod tests {
         assert_eq!(format_minor(0, 2), "0.00");
         let json = serde_json::to_string(&JsonAmount::new(5596, cur("SEK"))).unwrap();
         assert_eq!(json, "55.96");
-        let big =
-            serde_json::to_string(&JsonAmount::new(100_000_000_000_000_001, cur("EUR"))).unwrap();
+        let big = serde_json::to_string(&JsonAmount::new(100_000_000_000_000_001, cur("EUR"))).unwrap();
         assert_eq!(big, "1000000000000000.01");
     }
 

@@ -80,19 +80,13 @@ pub fn decide(status: Status, action: ActionKind) -> Transition {
     match (action, status) {
         (Approve, Pending) => Transition::Apply(Approved),
         (Approve, Approved) => Transition::AlreadySo,
-        (Approve, Declined) => {
-            Transition::Forbidden("the transaction is declined and cannot be approved")
-        }
+        (Approve, Declined) => Transition::Forbidden("the transaction is declined and cannot be approved"),
         (Decline, Pending) => Transition::Apply(Declined),
         (Decline, Approved) => Transition::Forbidden("the transaction is approved, which is final"),
         (Decline, Declined) => Transition::AlreadySo,
         (Amend, Pending) => Transition::Apply(Pending),
-        (Amend, Approved) => {
-            Transition::Forbidden("only pending transactions can be amended; this one is approved")
-        }
-        (Amend, Declined) => {
-            Transition::Forbidden("only pending transactions can be amended; this one is declined")
-        }
+        (Amend, Approved) => Transition::Forbidden("only pending transactions can be amended; this one is approved"),
+        (Amend, Declined) => Transition::Forbidden("only pending transactions can be amended; this one is declined"),
     }
 }
 
@@ -118,10 +112,7 @@ mod tests {
                 let got = decide(status, action);
                 match table.iter().find(|(a, s, _)| *a == action && *s == status) {
                     Some((_, _, want)) => assert_eq!(got, *want, "{action:?} on {status:?}"),
-                    None => assert!(
-                        matches!(got, Transition::Forbidden(_)),
-                        "{action:?} on {status:?}: {got:?}"
-                    ),
+                    None => assert!(matches!(got, Transition::Forbidden(_)), "{action:?} on {status:?}: {got:?}"),
                 }
                 seen += 1;
             }

@@ -22,9 +22,7 @@ pub struct Job {
 
 impl Job {
     pub fn items(&self) -> &Vec<Value> {
-        self.body["allTransactions"]
-            .as_array()
-            .expect("allTransactions")
+        self.body["allTransactions"].as_array().expect("allTransactions")
     }
 
     /// The outcome code label of item `index`.
@@ -34,45 +32,26 @@ impl Job {
 
     pub fn item(&self, index: usize) -> &Value {
         let item = &self.items()[index];
-        assert_eq!(
-            item["index"],
-            json!(index),
-            "items are listed in index order"
-        );
+        assert_eq!(item["index"], json!(index), "items are listed in index order");
         item
     }
 }
 
 impl Client {
     pub fn new(base: &str, token: &str) -> Client {
-        Client {
-            http: reqwest::Client::new(),
-            base: base.to_owned(),
-            token: token.to_owned(),
-        }
+        Client { http: reqwest::Client::new(), base: base.to_owned(), token: token.to_owned() }
     }
 
     /// Any request; returns status and body (JSON, or a string if not JSON).
-    pub async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&Value>,
-    ) -> (StatusCode, Value) {
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token);
+    pub async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> (StatusCode, Value) {
+        let mut request = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(&self.token);
         if let Some(body) = body {
             request = request.json(body);
         }
         let response = request.send().await.expect("request");
         let status = response.status();
         let text = response.text().await.expect("body");
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
     }
 
     /// A request with a raw body and content type.
@@ -93,10 +72,7 @@ impl Client {
             .expect("request");
         let status = response.status();
         let text = response.text().await.expect("body");
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
@@ -109,8 +85,10 @@ impl Client {
 
     /// Creates an advertiser with `groups` as `(code, type, value)`.
     pub async fn create_advertiser(&self, id: i64, currency: &str, groups: &[(&str, &str, Value)]) {
-        let groups: Vec<Value> =
-            groups.iter().map(|(code, kind, value)| json!({"code": code, "name": code, "type": kind, "value": value})).collect();
+        let groups: Vec<Value> = groups
+            .iter()
+            .map(|(code, kind, value)| json!({"code": code, "name": code, "type": kind, "value": value}))
+            .collect();
         let (status, body) = self
             .post("/admin/advertisers", &json!({"id": id, "name": format!("Advertiser {id}"), "currency": currency, "commissionGroups": groups}))
             .await;
@@ -119,38 +97,20 @@ impl Client {
 
     /// Creates a token granted `advertisers`; returns the token.
     pub async fn create_token(&self, advertisers: &[i64]) -> String {
-        let (status, body) = self
-            .post(
-                "/admin/tokens",
-                &json!({"name": "test", "advertiserIds": advertisers}),
-            )
-            .await;
+        let (status, body) = self.post("/admin/tokens", &json!({"name": "test", "advertiserIds": advertisers})).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         body["token"].as_str().expect("token").to_owned()
     }
 
     /// Records transactions; returns their ids.
     pub async fn record(&self, advertiser: i64, rows: &Value) -> Vec<i64> {
-        let (status, body) = self
-            .post(&format!("/advertisers/{advertiser}/transactions"), rows)
-            .await;
+        let (status, body) = self.post(&format!("/advertisers/{advertiser}/transactions"), rows).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
-        body["ids"]
-            .as_array()
-            .expect("ids")
-            .iter()
-            .map(|v| v.as_i64().expect("id"))
-            .collect()
+        body["ids"].as_array().expect("ids").iter().map(|v| v.as_i64().expect("id")).collect()
     }
 
     /// Records `n` simple pending transactions (`orderRef` = `{prefix}-{i}`).
-    pub async fn record_simple(
-        &self,
-        advertiser: i64,
-        currency: &str,
-        prefix: &str,
-        n: usize,
-    ) -> Vec<i64> {
+    pub async fn record_simple(&self, advertiser: i64, currency: &str, prefix: &str, n: usize) -> Vec<i64> {
         let rows: Vec<Value> = (0..n)
             .map(|i| {
                 json!({"orderRef": format!("{prefix}-{i}"), "transactionDate": "2026-11-14T10:15:00",
@@ -162,12 +122,7 @@ impl Client {
 
     /// Submits a batch; returns the job id.
     pub async fn submit(&self, advertiser: i64, items: &Value) -> String {
-        let (status, body) = self
-            .post(
-                &format!("/advertisers/{advertiser}/transactions/batch"),
-                items,
-            )
-            .await;
+        let (status, body) = self.post(&format!("/advertisers/{advertiser}/transactions/batch"), items).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body["jobId"].as_str().expect("jobId").to_owned()
     }
@@ -175,15 +130,11 @@ impl Client {
     /// Waits (with a deadline) until the job is DONE; returns it with `output=all`.
     pub async fn wait_done(&self, advertiser: i64, job: &str) -> Job {
         let path = format!("/advertisers/{advertiser}/transactions/jobs/{job}");
-        eventually(
-            &format!("job {job} to be DONE"),
-            Duration::from_secs(60),
-            || async {
-                let (status, body) = self.get(&path).await;
-                assert_eq!(status, StatusCode::OK, "{body}");
-                (body["status"] == "DONE").then_some(())
-            },
-        )
+        eventually(&format!("job {job} to be DONE"), Duration::from_secs(60), || async {
+            let (status, body) = self.get(&path).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            (body["status"] == "DONE").then_some(())
+        })
         .await;
         let (status, body) = self.get(&format!("{path}?output=all")).await;
         assert_eq!(status, StatusCode::OK, "{body}");
@@ -198,9 +149,7 @@ impl Client {
 
     /// One transaction.
     pub async fn transaction(&self, advertiser: i64, id: i64) -> Value {
-        let (status, body) = self
-            .get(&format!("/advertisers/{advertiser}/transactions/{id}"))
-            .await;
+        let (status, body) = self.get(&format!("/advertisers/{advertiser}/transactions/{id}")).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body
     }

@@ -12,8 +12,7 @@ use sqlx::{Connection, PgConnection, PgPool};
 use crate::client::Client;
 
 fn env(name: &str) -> anyhow::Result<String> {
-    std::env::var(name)
-        .with_context(|| format!("{name} is not set: run the tests with deploy/local.sh test"))
+    std::env::var(name).with_context(|| format!("{name} is not set: run the tests with deploy/local.sh test"))
 }
 
 fn bin_dir() -> PathBuf {
@@ -24,9 +23,7 @@ fn bin_dir() -> PathBuf {
 
 /// Replaces the database name of a Postgres URL.
 fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
     let base = base.rsplit_once('/').map_or(base, |(b, _)| b);
     match query {
         Some(q) => format!("{base}/{name}?{q}"),
@@ -78,10 +75,7 @@ pub struct Stack {
 
 impl Stack {
     pub fn builder() -> StackBuilder {
-        StackBuilder {
-            workers: 1,
-            env: Vec::new(),
-        }
+        StackBuilder { workers: 1, env: Vec::new() }
     }
 
     async fn start(builder: StackBuilder) -> anyhow::Result<Stack> {
@@ -89,23 +83,14 @@ impl Stack {
         let amqp_url = env("RATIFY_TEST_AMQP_URL")?;
         let suffix: u64 = rand::thread_rng().gen();
         let name = format!("ratify_t_{suffix:016x}");
-        let mut admin = PgConnection::connect(&admin_url)
-            .await
-            .context("connecting to RATIFY_TEST_DATABASE_URL")?;
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .await?;
+        let mut admin = PgConnection::connect(&admin_url).await.context("connecting to RATIFY_TEST_DATABASE_URL")?;
+        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await?;
         let database_url = with_database(&admin_url, &name);
         let db = PgPool::connect(&database_url).await?;
         ratify_shared::db::MIGRATOR.run(&db).await?;
-        let log_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../target/test-logs")
-            .join(&name);
+        let log_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/test-logs").join(&name);
         std::fs::create_dir_all(&log_dir)?;
-        let admin_token = format!(
-            "admin-{suffix:016x}-{:016x}",
-            rand::thread_rng().gen::<u64>()
-        );
+        let admin_token = format!("admin-{suffix:016x}-{:016x}", rand::thread_rng().gen::<u64>());
         let mut stack = Stack {
             name,
             database_url,
@@ -169,16 +154,10 @@ impl Stack {
                 break url;
             }
             if let Some(status) = child.try_wait()? {
-                bail!(
-                    "ratify-api exited with {status}; see {}",
-                    self.log_dir.display()
-                );
+                bail!("ratify-api exited with {status}; see {}", self.log_dir.display());
             }
             if Instant::now() > deadline {
-                bail!(
-                    "ratify-api did not start within 30 s; see {}",
-                    self.log_dir.display()
-                );
+                bail!("ratify-api did not start within 30 s; see {}", self.log_dir.display());
             }
         };
         self.base_url = url;
@@ -200,22 +179,20 @@ impl Stack {
         Ok(())
     }
 
+    /// Where the processes of this stack write their logs.
+    pub fn log_dir(&self) -> &std::path::Path {
+        &self.log_dir
+    }
+
     /// Process ids of the running workers.
     pub fn worker_pids(&self) -> Vec<u32> {
         self.workers.iter().map(Child::id).collect()
     }
 
     /// Sends `signal` (e.g. "KILL", "TERM") to worker `i` and waits for it to exit.
-    pub fn signal_worker(
-        &mut self,
-        i: usize,
-        signal: &str,
-    ) -> anyhow::Result<std::process::ExitStatus> {
+    pub fn signal_worker(&mut self, i: usize, signal: &str) -> anyhow::Result<std::process::ExitStatus> {
         let child = &mut self.workers[i];
-        Command::new("kill")
-            .arg(format!("-{signal}"))
-            .arg(child.id().to_string())
-            .status()?;
+        Command::new("kill").arg(format!("-{signal}")).arg(child.id().to_string()).status()?;
         Ok(child.wait()?)
     }
 
@@ -235,27 +212,19 @@ impl Drop for Stack {
             let _ = child.kill();
             let _ = child.wait();
         }
-        let (admin_url, amqp_url, name) = (
-            self.admin_url.clone(),
-            self.amqp_url.clone(),
-            self.name.clone(),
-        );
+        let (admin_url, amqp_url, name) = (self.admin_url.clone(), self.amqp_url.clone(), self.name.clone());
         let db = self.db.clone();
         // Clean up on a runtime of our own: Drop cannot await, and the test's runtime may
         // be shutting down.
         let cleanup = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
                 return;
             };
             runtime.block_on(async move {
                 db.close().await;
                 if let Ok(mut admin) = PgConnection::connect(&admin_url).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .execute(&mut admin)
-                        .await;
+                    let _ =
+                        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin).await;
                 }
                 delete_queues(&amqp_url, &name).await;
             });
@@ -267,20 +236,14 @@ impl Drop for Stack {
 async fn delete_queues(amqp_url: &str, prefix: &str) {
     use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
     let topology = ratify_shared::broker::Topology::new(prefix);
-    let Ok(connection) =
-        lapin::Connection::connect(amqp_url, lapin::ConnectionProperties::default()).await
-    else {
+    let Ok(connection) = lapin::Connection::connect(amqp_url, lapin::ConnectionProperties::default()).await else {
         return;
     };
     if let Ok(channel) = connection.create_channel().await {
         for queue in [&topology.work_queue, &topology.dead_queue] {
-            let _ = channel
-                .queue_delete(queue, QueueDeleteOptions::default())
-                .await;
+            let _ = channel.queue_delete(queue, QueueDeleteOptions::default()).await;
         }
-        let _ = channel
-            .exchange_delete(&topology.dead_exchange, ExchangeDeleteOptions::default())
-            .await;
+        let _ = channel.exchange_delete(&topology.dead_exchange, ExchangeDeleteOptions::default()).await;
     }
     let _ = connection.close(200, "test done").await;
 }

@@ -7,9 +7,7 @@ use serde_json::json;
 async fn readme_walkthrough() {
     let stack = Stack::builder().workers(1).start().await;
     let admin = stack.admin();
-    admin
-        .create_advertiser(1001, "SEK", &[("DEFAULT", "percentage", json!(10))])
-        .await;
+    admin.create_advertiser(1001, "SEK", &[("DEFAULT", "percentage", json!(10))]).await;
     let token = admin.create_token(&[1001]).await;
     let client = stack.client(&token);
     let ids = client
@@ -20,18 +18,10 @@ async fn readme_walkthrough() {
                      "transactionParts": [{"commissionGroupCode": "DEFAULT", "amount": 125.50}]}]),
         )
         .await;
-    let job = client
-        .run(
-            1001,
-            &json!([{"action": "approve", "transaction": {"transactionId": ids[0]}}]),
-        )
-        .await;
+    let job = client.run(1001, &json!([{"action": "approve", "transaction": {"transactionId": ids[0]}}])).await;
     assert_eq!(job.code(0), "[200 OK]");
     assert_eq!(job.body["errorCount"], json!(0));
     let tx = client.transaction(1001, ids[0]).await;
     assert_eq!(tx["commissionStatus"], "approved");
-    assert_eq!(
-        tx["commissionAmount"],
-        json!({"amount": 12.55, "currency": "SEK"})
-    );
+    assert_eq!(tx["commissionAmount"], json!({"amount": 12.55, "currency": "SEK"}));
 }

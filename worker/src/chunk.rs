@@ -78,11 +78,7 @@ fn parts_json(parts: &[Part]) -> anyhow::Result<String> {
 }
 
 pub async fn apply_chunk(pool: &PgPool, id: ChunkId) -> anyhow::Result<ChunkResult> {
-    let ChunkId {
-        advertiser_id,
-        job_id,
-        chunk_no,
-    } = id;
+    let ChunkId { advertiser_id, job_id, chunk_no } = id;
     let mut tx = pool.begin().await?;
     let Some(chunk) = db::chunks::lock(&mut tx, advertiser_id, job_id, chunk_no).await? else {
         return Ok(ChunkResult::Missing);
@@ -90,27 +86,18 @@ pub async fn apply_chunk(pool: &PgPool, id: ChunkId) -> anyhow::Result<ChunkResu
     if chunk.done {
         return Ok(ChunkResult::AlreadyDone);
     }
-    let items: Vec<JobItem> =
-        serde_json::from_str(&chunk.items).context("decoding the chunk's items")?;
+    let items: Vec<JobItem> = serde_json::from_str(&chunk.items).context("decoding the chunk's items")?;
     let targets: BTreeSet<i64> = items.iter().filter_map(JobItem::target).collect();
     let targets: Vec<i64> = targets.into_iter().collect();
     let mut states: HashMap<i64, TransactionState> = HashMap::with_capacity(targets.len());
     for row in db::transactions::lock_states(&mut tx, advertiser_id, &targets).await? {
         states.insert(row.id, to_state(row)?);
     }
-    let needs_rates = items.iter().any(|i| {
-        matches!(
-            &i.plan,
-            Plan::Apply {
-                command: ratify_shared::batch::Command::Amend { .. },
-                ..
-            }
-        )
-    });
+    let needs_rates = items
+        .iter()
+        .any(|i| matches!(&i.plan, Plan::Apply { command: ratify_shared::batch::Command::Amend { .. }, .. }));
     let rates = match states.values().next() {
-        Some(state) if needs_rates => {
-            db::advertisers::rates(&mut tx, advertiser_id, state.currency.exponent()).await?
-        }
+        Some(state) if needs_rates => db::advertisers::rates(&mut tx, advertiser_id, state.currency.exponent()).await?,
         _ => HashMap::new(),
     };
 
@@ -120,26 +107,16 @@ pub async fn apply_chunk(pool: &PgPool, id: ChunkId) -> anyhow::Result<ChunkResu
     let mut changed = BTreeSet::new();
     for item in &items {
         match &item.plan {
-            Plan::Reject { code, description } => push_outcome(
-                &mut outcomes,
-                item.index,
-                &item.echo,
-                *code,
-                Some(description.clone()),
-                None,
-            ),
-            Plan::Apply {
-                transaction_id,
-                command,
-            } => match states.get_mut(transaction_id) {
+            Plan::Reject { code, description } => {
+                push_outcome(&mut outcomes, item.index, &item.echo, *code, Some(description.clone()), None)
+            }
+            Plan::Apply { transaction_id, command } => match states.get_mut(transaction_id) {
                 None => push_outcome(
                     &mut outcomes,
                     item.index,
                     &item.echo,
                     OutcomeCode::NotFound,
-                    Some(format!(
-                        "transaction {transaction_id} does not exist for this advertiser"
-                    )),
+                    Some(format!("transaction {transaction_id} does not exist for this advertiser")),
                     None,
                 ),
                 Some(state) => {
@@ -184,29 +161,16 @@ pub async fn apply_chunk(pool: &PgPool, id: ChunkId) -> anyhow::Result<ChunkResu
     db::transactions::insert_history(&mut tx, advertiser_id, job_id, &history).await?;
     db::chunks::insert_outcomes(&mut tx, advertiser_id, job_id, &outcomes).await?;
     db::chunks::finish(&mut tx, advertiser_id, job_id, chunk_no).await?;
-    let job_done = db::chunks::add_progress(
-        &mut tx,
-        advertiser_id,
-        job_id,
-        items.len() as i32,
-        outcomes.errors(),
-    )
-    .await?;
+    let job_done =
+        db::chunks::add_progress(&mut tx, advertiser_id, job_id, items.len() as i32, outcomes.errors()).await?;
     tx.commit().await?;
-    Ok(ChunkResult::Applied {
-        items: items.len(),
-        job_done,
-    })
+    Ok(ChunkResult::Applied { items: items.len(), job_done })
 }
 
 /// Gives up on a chunk that kept failing: every item gets `[500]`, the job still
 /// finishes. Idempotent like [`apply_chunk`].
 pub async fn give_up_chunk(pool: &PgPool, id: ChunkId) -> anyhow::Result<ChunkResult> {
-    let ChunkId {
-        advertiser_id,
-        job_id,
-        chunk_no,
-    } = id;
+    let ChunkId { advertiser_id, job_id, chunk_no } = id;
     let mut tx = pool.begin().await?;
     let Some(chunk) = db::chunks::lock(&mut tx, advertiser_id, job_id, chunk_no).await? else {
         return Ok(ChunkResult::Missing);
@@ -214,34 +178,16 @@ pub async fn give_up_chunk(pool: &PgPool, id: ChunkId) -> anyhow::Result<ChunkRe
     if chunk.done {
         return Ok(ChunkResult::AlreadyDone);
     }
-    let items: Vec<JobItem> =
-        serde_json::from_str(&chunk.items).context("decoding the chunk's items")?;
+    let items: Vec<JobItem> = serde_json::from_str(&chunk.items).context("decoding the chunk's items")?;
     let mut outcomes = OutcomeRows::default();
     for item in &items {
-        let description =
-            "processing this item kept failing and was given up; it was not applied".to_owned();
-        push_outcome(
-            &mut outcomes,
-            item.index,
-            &item.echo,
-            OutcomeCode::Internal,
-            Some(description),
-            item.target(),
-        );
+        let description = "processing this item kept failing and was given up; it was not applied".to_owned();
+        push_outcome(&mut outcomes, item.index, &item.echo, OutcomeCode::Internal, Some(description), item.target());
     }
     db::chunks::insert_outcomes(&mut tx, advertiser_id, job_id, &outcomes).await?;
     db::chunks::finish(&mut tx, advertiser_id, job_id, chunk_no).await?;
-    let job_done = db::chunks::add_progress(
-        &mut tx,
-        advertiser_id,
-        job_id,
-        items.len() as i32,
-        outcomes.errors(),
-    )
-    .await?;
+    let job_done =
+        db::chunks::add_progress(&mut tx, advertiser_id, job_id, items.len() as i32, outcomes.errors()).await?;
     tx.commit().await?;
-    Ok(ChunkResult::Applied {
-        items: items.len(),
-        job_done,
-    })
+    Ok(ChunkResult::Applied { items: items.len(), job_done })
 }

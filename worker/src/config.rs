@@ -14,19 +14,11 @@ pub struct WorkerConfig {
 
 impl WorkerConfig {
     pub fn from_env() -> Result<WorkerConfig, ConfigError> {
-        let concurrency = in_range(
-            "RATIFY_WORKER_CONCURRENCY",
-            var("RATIFY_WORKER_CONCURRENCY", 4)?,
-            1..=64,
-        )?;
+        let concurrency = in_range("RATIFY_WORKER_CONCURRENCY", var("RATIFY_WORKER_CONCURRENCY", 4)?, 1..=64)?;
         Ok(WorkerConfig {
             common: Common::from_env(u32::from(concurrency) + 1)?,
             concurrency,
-            drain_seconds: in_range(
-                "RATIFY_DRAIN_SECONDS",
-                var("RATIFY_DRAIN_SECONDS", 30)?,
-                0..=3600,
-            )?,
+            drain_seconds: in_range("RATIFY_DRAIN_SECONDS", var("RATIFY_DRAIN_SECONDS", 30)?, 0..=3600)?,
         })
     }
 }

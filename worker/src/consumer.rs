@@ -83,14 +83,8 @@ impl Consumer {
             Lane::Work => &self.topology.work_queue,
             Lane::Dead => &self.topology.dead_queue,
         };
-        let mut deliveries = channel
-            .basic_consume(
-                queue,
-                "",
-                BasicConsumeOptions::default(),
-                FieldTable::default(),
-            )
-            .await?;
+        let mut deliveries =
+            channel.basic_consume(queue, "", BasicConsumeOptions::default(), FieldTable::default()).await?;
         let tag = deliveries.tag().to_string();
         tracing::info!(?lane, queue, prefetch = self.prefetch, "consuming");
         let tracker = TaskTracker::new();
@@ -109,14 +103,9 @@ impl Consumer {
         };
         // Stop taking new work, then let in-flight chunks finish (and ack) within the
         // drain time. Anything unacked when the channel closes goes back to the queue.
-        let _ = channel
-            .basic_cancel(&tag, BasicCancelOptions::default())
-            .await;
+        let _ = channel.basic_cancel(&tag, BasicCancelOptions::default()).await;
         tracker.close();
-        if tokio::time::timeout(self.drain, tracker.wait())
-            .await
-            .is_err()
-        {
+        if tokio::time::timeout(self.drain, tracker.wait()).await.is_err() {
             tracing::warn!("drain time over: giving unfinished chunks back to the broker");
         }
         let _ = close(&channel).await;
@@ -129,25 +118,12 @@ impl Consumer {
             Err(e) => {
                 // Not ours to understand: retrying cannot help, so dead-letter it now.
                 tracing::error!(error = %e, "undecodable message; dead-lettering it");
-                let _ = delivery
-                    .nack(BasicNackOptions {
-                        requeue: false,
-                        ..BasicNackOptions::default()
-                    })
-                    .await;
+                let _ = delivery.nack(BasicNackOptions { requeue: false, ..BasicNackOptions::default() }).await;
                 return;
             }
         };
-        let QueueTask::ApplyChunk {
-            advertiser_id,
-            job_id,
-            chunk_no,
-        } = task;
-        let id = ChunkId {
-            advertiser_id,
-            job_id,
-            chunk_no,
-        };
+        let QueueTask::ApplyChunk { advertiser_id, job_id, chunk_no } = task;
+        let id = ChunkId { advertiser_id, job_id, chunk_no };
         let span = tracing::info_span!("chunk", %job_id, advertiser_id, chunk_no, ?lane);
         self.finish(lane, id, delivery).instrument(span).await;
     }
@@ -182,12 +158,7 @@ impl Consumer {
             }
             Err(e) => {
                 tracing::error!(error = ?e, "chunk kept failing; giving it back to the broker");
-                let _ = delivery
-                    .nack(BasicNackOptions {
-                        requeue: true,
-                        ..BasicNackOptions::default()
-                    })
-                    .await;
+                let _ = delivery.nack(BasicNackOptions { requeue: true, ..BasicNackOptions::default() }).await;
             }
         }
     }

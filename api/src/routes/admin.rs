@@ -56,56 +56,32 @@ pub struct GroupView {
 }
 
 fn group_view(row: GroupRow) -> Result<GroupView, ApiError> {
-    let value = RawValue::from_string(row.value.normalize().to_string())
-        .map_err(|e| ApiError::Internal(e.into()))?;
-    Ok(GroupView {
-        code: row.code,
-        name: row.name,
-        kind: row.kind,
-        value,
-    })
+    let value = RawValue::from_string(row.value.normalize().to_string()).map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(GroupView { code: row.code, name: row.name, kind: row.kind, value })
 }
 
 /// Checks a group definition: a known type, and a value that is a non-negative exact
 /// decimal (a percentage up to 100, or a fixed amount valid in the currency).
 fn group_row(code: &str, group: &NewGroup, currency: Currency) -> Result<GroupRow, ApiError> {
     if code.is_empty() || code.len() > 64 {
-        return Err(ApiError::bad_request(
-            "a commission group code must be 1 to 64 characters",
-        ));
+        return Err(ApiError::bad_request("a commission group code must be 1 to 64 characters"));
     }
-    let kind = GroupKind::parse(&group.kind).ok_or_else(|| {
-        ApiError::bad_request(format!("group {code}: type must be percentage or fixed"))
-    })?;
+    let kind = GroupKind::parse(&group.kind)
+        .ok_or_else(|| ApiError::bad_request(format!("group {code}: type must be percentage or fixed")))?;
     let text = group.value.get();
     let value: Decimal = if text.bytes().next().is_some_and(|b| b.is_ascii_digit()) {
-        text.parse()
-            .or_else(|_| Decimal::from_scientific(text))
-            .ok()
+        text.parse().or_else(|_| Decimal::from_scientific(text)).ok()
     } else {
         None
     }
-    .ok_or_else(|| {
-        ApiError::bad_request(format!(
-            "group {code}: value must be a non-negative JSON number"
-        ))
-    })?;
+    .ok_or_else(|| ApiError::bad_request(format!("group {code}: value must be a non-negative JSON number")))?;
     if kind == GroupKind::Percentage && value > Decimal::ONE_HUNDRED {
-        return Err(ApiError::bad_request(format!(
-            "group {code}: a percentage must be at most 100"
-        )));
+        return Err(ApiError::bad_request(format!("group {code}: a percentage must be at most 100")));
     }
     if Rate::from_group(kind, value, currency.exponent()).is_none() {
-        return Err(ApiError::bad_request(format!(
-            "group {code}: a fixed value must be a valid amount in {currency}"
-        )));
+        return Err(ApiError::bad_request(format!("group {code}: a fixed value must be a valid amount in {currency}")));
     }
-    Ok(GroupRow {
-        code: code.to_owned(),
-        name: group.name.clone(),
-        kind: kind.as_str().to_owned(),
-        value,
-    })
+    Ok(GroupRow { code: code.to_owned(), name: group.name.clone(), kind: kind.as_str().to_owned(), value })
 }
 
 pub async fn create_advertiser(
@@ -125,14 +101,9 @@ pub async fn create_advertiser(
         .map_err(|e: ratify_shared::money::UnknownCurrency| ApiError::bad_request(e.to_string()))?;
     let mut rows = Vec::new();
     for group in &body.commission_groups {
-        let code = group
-            .code
-            .as_deref()
-            .ok_or_else(|| ApiError::bad_request("every commission group needs a code"))?;
+        let code = group.code.as_deref().ok_or_else(|| ApiError::bad_request("every commission group needs a code"))?;
         if rows.iter().any(|r: &GroupRow| r.code == code) {
-            return Err(ApiError::bad_request(format!(
-                "commission group {code} appears twice"
-            )));
+            return Err(ApiError::bad_request(format!("commission group {code} appears twice")));
         }
         rows.push(group_row(code, group, currency)?);
     }
@@ -146,26 +117,15 @@ pub async fn create_advertiser(
     }
     let mut tx = state.pool.begin().await?;
     if !db::advertisers::insert(&mut tx, body.id, &body.name, currency.code()).await? {
-        return Err(ApiError::Conflict(
-            "ADVERTISER_EXISTS",
-            format!("advertiser {} already exists", body.id),
-        ));
+        return Err(ApiError::Conflict("ADVERTISER_EXISTS", format!("advertiser {} already exists", body.id)));
     }
     for row in &rows {
         db::advertisers::upsert_group(&mut tx, body.id, row).await?;
     }
     let groups = db::advertisers::groups(&mut tx, body.id).await?;
     tx.commit().await?;
-    let commission_groups = groups
-        .into_iter()
-        .map(group_view)
-        .collect::<Result<_, _>>()?;
-    let view = AdvertiserView {
-        id: body.id,
-        name: body.name,
-        currency: currency.code().to_owned(),
-        commission_groups,
-    };
+    let commission_groups = groups.into_iter().map(group_view).collect::<Result<_, _>>()?;
+    let view = AdvertiserView { id: body.id, name: body.name, currency: currency.code().to_owned(), commission_groups };
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -176,18 +136,11 @@ pub async fn put_group(
     Body(body): Body<NewGroup>,
 ) -> Result<Json<GroupView>, ApiError> {
     let mut tx = state.pool.begin().await?;
-    let advertiser = db::advertisers::get(&mut tx, advertiser_id)
-        .await?
-        .ok_or_else(|| {
-            ApiError::NotFound(
-                "ADVERTISER_NOT_FOUND",
-                format!("advertiser {advertiser_id} does not exist"),
-            )
-        })?;
-    let currency: Currency = advertiser
-        .currency
-        .parse()
-        .map_err(|e: ratify_shared::money::UnknownCurrency| ApiError::Internal(e.into()))?;
+    let advertiser = db::advertisers::get(&mut tx, advertiser_id).await?.ok_or_else(|| {
+        ApiError::NotFound("ADVERTISER_NOT_FOUND", format!("advertiser {advertiser_id} does not exist"))
+    })?;
+    let currency: Currency =
+        advertiser.currency.parse().map_err(|e: ratify_shared::money::UnknownCurrency| ApiError::Internal(e.into()))?;
     let row = group_row(&code, &body, currency)?;
     db::advertisers::upsert_group(&mut tx, advertiser_id, &row).await?;
     tx.commit().await?;
@@ -222,15 +175,11 @@ pub async fn create_token(
     ids.sort_unstable();
     ids.dedup();
     if ids.is_empty() {
-        return Err(ApiError::bad_request(
-            "advertiserIds must name at least one advertiser",
-        ));
+        return Err(ApiError::bad_request("advertiserIds must name at least one advertiser"));
     }
     let mut tx = state.pool.begin().await?;
     if db::tokens::count_advertisers(&mut tx, &ids).await? != ids.len() as i64 {
-        return Err(ApiError::bad_request(
-            "advertiserIds names an advertiser that does not exist",
-        ));
+        return Err(ApiError::bad_request("advertiserIds names an advertiser that does not exist"));
     }
     let (token, hash) = auth::new_token();
     let id = Uuid::new_v4();
@@ -238,15 +187,7 @@ pub async fn create_token(
     db::tokens::grant(&mut tx, id, &ids).await?;
     tx.commit().await?;
     tracing::info!(token_id = %id, advertisers = ?ids, "token created");
-    Ok((
-        StatusCode::CREATED,
-        Json(CreatedToken {
-            id,
-            token,
-            name: body.name,
-            advertiser_ids: ids,
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(CreatedToken { id, token, name: body.name, advertiser_ids: ids })))
 }
 
 pub async fn revoke_token(
@@ -259,9 +200,6 @@ pub async fn revoke_token(
         tracing::info!(token_id = %id, "token revoked");
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(ApiError::NotFound(
-            "TOKEN_NOT_FOUND",
-            format!("no live token {id}"),
-        ))
+        Err(ApiError::NotFound("TOKEN_NOT_FOUND", format!("no live token {id}")))
     }
 }

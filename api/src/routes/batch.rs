@@ -47,10 +47,7 @@ pub async fn submit_batch(
     let key = idempotency_key(&headers)?;
     let limit = state.config.max_batch_bytes;
     let bytes = to_bytes(body, limit).await.map_err(|_| {
-        ApiError::PayloadTooLarge(
-            "PAYLOAD_TOO_LARGE",
-            format!("the body is larger than {limit} bytes"),
-        )
+        ApiError::PayloadTooLarge("PAYLOAD_TOO_LARGE", format!("the body is larger than {limit} bytes"))
     })?;
     let max_items = state.config.max_batch_items;
     let chunk_size = state.config.chunk_size;
@@ -59,7 +56,8 @@ pub async fn submit_batch(
         let elements: Vec<&RawValue> = serde_json::from_slice(&bytes).map_err(|_| {
             ApiError::BadRequest(
                 "JSON_PARSE_ERROR",
-                "the body must be a JSON array of actions: enclose the action objects in square brackets [ ]".to_owned(),
+                "the body must be a JSON array of actions: enclose the action objects in square brackets [ ]"
+                    .to_owned(),
             )
         })?;
         if elements.is_empty() {
@@ -77,15 +75,7 @@ pub async fn submit_batch(
     .await
     .map_err(|e| ApiError::Internal(e.into()))??;
     let (items, hash) = parsed;
-    let job_id = submit::accept(
-        &state,
-        advertiser_id,
-        items,
-        chunk_size,
-        key.as_deref(),
-        &hash,
-    )
-    .await?;
+    let job_id = submit::accept(&state, advertiser_id, items, chunk_size, key.as_deref(), &hash).await?;
     Ok(Json(Accepted { job_id }))
 }
 
@@ -93,14 +83,9 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(None);
     };
-    let key = value
-        .to_str()
-        .map_err(|_| ApiError::bad_request("Idempotency-Key must be printable ASCII"))?
-        .trim();
+    let key = value.to_str().map_err(|_| ApiError::bad_request("Idempotency-Key must be printable ASCII"))?.trim();
     if key.is_empty() || key.len() > MAX_KEY_LEN {
-        return Err(ApiError::bad_request(format!(
-            "Idempotency-Key must be 1 to {MAX_KEY_LEN} characters"
-        )));
+        return Err(ApiError::bad_request(format!("Idempotency-Key must be 1 to {MAX_KEY_LEN} characters")));
     }
     Ok(Some(key.to_owned()))
 }

@@ -42,20 +42,13 @@ pub async fn get_job(
         None | Some("") => Output::Summary,
         Some("errors") => Output::Errors,
         Some("all") => Output::All,
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "output {other:?} is unknown: use errors or all"
-            )))
-        }
+        Some(other) => return Err(ApiError::bad_request(format!("output {other:?} is unknown: use errors or all"))),
     };
     let not_found = || ApiError::NotFound("JOB_NOT_FOUND", format!("job {job_id} does not exist"));
     let id: Uuid = job_id.parse().map_err(|_| not_found())?;
     let mut conn = state.pool.acquire().await?;
-    let job = db::jobs::get(&mut conn, advertiser_id, id)
-        .await?
-        .ok_or_else(not_found)?;
-    let summary =
-        serde_json::to_vec(&views::job(&job)).map_err(|e| ApiError::Internal(e.into()))?;
+    let job = db::jobs::get(&mut conn, advertiser_id, id).await?.ok_or_else(not_found)?;
+    let summary = serde_json::to_vec(&views::job(&job)).map_err(|e| ApiError::Internal(e.into()))?;
     // The summary object without its closing brace, to which the item lists are added.
     let head = &summary[..summary.len() - 1];
     if output == Output::Summary {
@@ -64,14 +57,8 @@ pub async fn get_job(
         return Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response());
     }
     let (prefix, suffix): (Vec<u8>, &'static [u8]) = match output {
-        Output::Errors => (
-            [head, br#","failedTransactions":"#].concat(),
-            br#","allTransactions":null}"#,
-        ),
-        _ => (
-            [head, br#","failedTransactions":null,"allTransactions":"#].concat(),
-            b"}",
-        ),
+        Output::Errors => ([head, br#","failedTransactions":"#].concat(), br#","allTransactions":null}"#),
+        _ => ([head, br#","failedTransactions":null,"allTransactions":"#].concat(), b"}"),
     };
     let errors_only = output == Output::Errors;
     let body = async_stream::try_stream! {
@@ -109,10 +96,7 @@ const MAX_PAGE: i64 = 500;
 /// The cursor names the last job of a page: `<creation micros>.<job id>`.
 fn parse_cursor(cursor: &str) -> Option<(DateTime<Utc>, Uuid)> {
     let (micros, id) = cursor.split_once('.')?;
-    Some((
-        DateTime::from_timestamp_micros(micros.parse().ok()?)?,
-        id.parse().ok()?,
-    ))
+    Some((DateTime::from_timestamp_micros(micros.parse().ok()?)?, id.parse().ok()?))
 }
 
 pub async fn list_jobs(
@@ -124,27 +108,16 @@ pub async fn list_jobs(
     caller.require(advertiser_id)?;
     let limit = params.limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::bad_request(format!(
-            "limit must be between 1 and {MAX_PAGE}"
-        )));
+        return Err(ApiError::bad_request(format!("limit must be between 1 and {MAX_PAGE}")));
     }
     let before = match params.cursor.as_deref() {
         None => None,
-        Some(c) => Some(
-            parse_cursor(c)
-                .ok_or_else(|| ApiError::bad_request("cursor is not one this api gave out"))?,
-        ),
+        Some(c) => Some(parse_cursor(c).ok_or_else(|| ApiError::bad_request("cursor is not one this api gave out"))?),
     };
     let mut conn = state.pool.acquire().await?;
     let rows = db::jobs::list(&mut conn, advertiser_id, before, limit).await?;
     let next_cursor = (rows.len() as i64 == limit)
-        .then(|| {
-            rows.last()
-                .map(|j| format!("{}.{}", j.created_at.timestamp_micros(), j.id))
-        })
+        .then(|| rows.last().map(|j| format!("{}.{}", j.created_at.timestamp_micros(), j.id)))
         .flatten();
-    Ok(Json(JobPage {
-        jobs: rows.iter().map(views::job).collect(),
-        next_cursor,
-    }))
+    Ok(Json(JobPage { jobs: rows.iter().map(views::job).collect(), next_cursor }))
 }

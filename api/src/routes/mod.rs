@@ -18,44 +18,23 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
-    let body_limit = state
-        .config
-        .max_body_bytes
-        .max(state.config.max_batch_bytes);
+    let body_limit = state.config.max_body_bytes.max(state.config.max_batch_bytes);
     Router::new()
         .route("/health", get(ops::health))
         .route("/ready", get(ops::ready))
         .route("/admin/advertisers", post(admin::create_advertiser))
-        .route(
-            "/admin/advertisers/{id}/commission-groups/{code}",
-            put(admin::put_group),
-        )
+        .route("/admin/advertisers/{id}/commission-groups/{code}", put(admin::put_group))
         .route("/admin/tokens", post(admin::create_token))
         .route("/admin/tokens/{id}", delete(admin::revoke_token))
-        .route(
-            "/advertisers/{aid}/transactions",
-            post(transactions::record).get(transactions::list),
-        )
-        .route(
-            "/advertisers/{aid}/transactions/batch",
-            post(batch::submit_batch),
-        )
+        .route("/advertisers/{aid}/transactions", post(transactions::record).get(transactions::list))
+        .route("/advertisers/{aid}/transactions/batch", post(batch::submit_batch))
         .route("/advertisers/{aid}/transactions/jobs", get(jobs::list_jobs))
-        .route(
-            "/advertisers/{aid}/transactions/jobs/{job_id}",
-            get(jobs::get_job),
-        )
-        .route(
-            "/advertisers/{aid}/transactions/{id}",
-            get(transactions::get_one),
-        )
+        .route("/advertisers/{aid}/transactions/jobs/{job_id}", get(jobs::get_job))
+        .route("/advertisers/{aid}/transactions/{id}", get(transactions::get_one))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(60),
-        ))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(60)))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -65,8 +44,5 @@ async fn not_found() -> ApiError {
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::NotFound(
-        "METHOD_NOT_ALLOWED",
-        "this route does not take that method".to_owned(),
-    )
+    ApiError::NotFound("METHOD_NOT_ALLOWED", "this route does not take that method".to_owned())
 }

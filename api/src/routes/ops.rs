@@ -16,14 +16,7 @@ pub async fn health() -> Json<Value> {
 pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let postgres = sqlx::query("SELECT 1").execute(&state.pool).await.is_ok();
     let rabbitmq = state.publisher.ready().await;
-    let status = if postgres && rabbitmq {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
+    let status = if postgres && rabbitmq { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     let word = |up: bool| if up { "up" } else { "down" };
-    (
-        status,
-        Json(json!({ "postgres": word(postgres), "rabbitmq": word(rabbitmq) })),
-    )
+    (status, Json(json!({ "postgres": word(postgres), "rabbitmq": word(rabbitmq) })))
 }

@@ -40,20 +40,12 @@ pub async fn get_one(
     Path((advertiser_id, id)): Path<(i64, String)>,
 ) -> Result<Json<views::TransactionView>, ApiError> {
     caller.require(advertiser_id)?;
-    let not_found = || {
-        ApiError::NotFound(
-            "TRANSACTION_NOT_FOUND",
-            format!("transaction {id} does not exist"),
-        )
-    };
+    let not_found = || ApiError::NotFound("TRANSACTION_NOT_FOUND", format!("transaction {id} does not exist"));
     let numeric: i64 = id.parse().map_err(|_| not_found())?;
     let mut conn = state.pool.acquire().await?;
-    let row = db::transactions::get(&mut conn, advertiser_id, numeric)
-        .await?
-        .ok_or_else(not_found)?;
+    let row = db::transactions::get(&mut conn, advertiser_id, numeric).await?.ok_or_else(not_found)?;
     let history = db::transactions::history(&mut conn, advertiser_id, numeric).await?;
-    let view =
-        views::transaction(row, None, Some(history)).map_err(|e| ApiError::Internal(e.into()))?;
+    let view = views::transaction(row, None, Some(history)).map_err(|e| ApiError::Internal(e.into()))?;
     Ok(Json(view))
 }
 
@@ -77,12 +69,7 @@ const MAX_RANGE_DAYS: i64 = 31;
 enum Selection {
     Ids(Vec<i64>),
     OrderRef(String),
-    Dates {
-        date_type: DateType,
-        start: DateTime<Utc>,
-        end: DateTime<Utc>,
-        status: Option<String>,
-    },
+    Dates { date_type: DateType, start: DateTime<Utc>, end: DateTime<Utc>, status: Option<String> },
 }
 
 fn selection(params: &ListParams, zone: Tz) -> Result<Selection, ApiError> {
@@ -91,13 +78,9 @@ fn selection(params: &ListParams, zone: Tz) -> Result<Selection, ApiError> {
             .split(',')
             .map(|s| s.trim().parse::<i64>())
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|_| {
-                ApiError::bad_request("ids must be a comma-separated list of transaction ids")
-            })?;
+            .map_err(|_| ApiError::bad_request("ids must be a comma-separated list of transaction ids"))?;
         if ids.is_empty() || ids.len() > MAX_IDS {
-            return Err(ApiError::bad_request(format!(
-                "ids must name 1 to {MAX_IDS} transactions"
-            )));
+            return Err(ApiError::bad_request(format!("ids must name 1 to {MAX_IDS} transactions")));
         }
         return Ok(Selection::Ids(ids));
     }
@@ -106,58 +89,37 @@ fn selection(params: &ListParams, zone: Tz) -> Result<Selection, ApiError> {
     }
     let date = |value: &Option<String>, name: &str| -> Result<DateTime<Utc>, ApiError> {
         let text = value.as_deref().ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "{name} is required (yyyy-MM-ddTHH:mm:ss), unless ids or orderRef is given"
-            ))
+            ApiError::bad_request(format!("{name} is required (yyyy-MM-ddTHH:mm:ss), unless ids or orderRef is given"))
         })?;
-        let local = localtime::parse_local(text).ok_or_else(|| {
-            ApiError::bad_request(format!("{name} must be of the form yyyy-MM-ddTHH:mm:ss"))
-        })?;
+        let local = localtime::parse_local(text)
+            .ok_or_else(|| ApiError::bad_request(format!("{name} must be of the form yyyy-MM-ddTHH:mm:ss")))?;
         localtime::instants(local, zone)
             .first()
             .copied()
-            .ok_or_else(|| {
-                ApiError::bad_request(format!("{name} does not exist in timezone {zone}"))
-            })
+            .ok_or_else(|| ApiError::bad_request(format!("{name} does not exist in timezone {zone}")))
     };
-    let (start, end) = (
-        date(&params.start_date, "startDate")?,
-        date(&params.end_date, "endDate")?,
-    );
+    let (start, end) = (date(&params.start_date, "startDate")?, date(&params.end_date, "endDate")?);
     if end < start {
         return Err(ApiError::bad_request("endDate is before startDate"));
     }
     if end - start > chrono::Duration::days(MAX_RANGE_DAYS) {
-        return Err(ApiError::bad_request(format!(
-            "startDate and endDate may be at most {MAX_RANGE_DAYS} days apart"
-        )));
+        return Err(ApiError::bad_request(format!("startDate and endDate may be at most {MAX_RANGE_DAYS} days apart")));
     }
     let date_type = match params.date_type.as_deref() {
         None | Some("transaction") => DateType::Transaction,
         Some("validation") => DateType::Validation,
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "dateType must be transaction or validation",
-            ))
-        }
+        Some(_) => return Err(ApiError::bad_request("dateType must be transaction or validation")),
     };
     let status = match params.status.as_deref() {
         None => None,
         Some(s) => Some(
             Status::parse(s)
-                .ok_or_else(|| {
-                    ApiError::bad_request("status must be pending, approved or declined")
-                })?
+                .ok_or_else(|| ApiError::bad_request("status must be pending, approved or declined"))?
                 .as_str()
                 .to_owned(),
         ),
     };
-    Ok(Selection::Dates {
-        date_type,
-        start,
-        end,
-        status,
-    })
+    Ok(Selection::Dates { date_type, start, end, status })
 }
 
 pub async fn list(
@@ -169,9 +131,8 @@ pub async fn list(
     caller.require(advertiser_id)?;
     let zone = match params.timezone.as_deref() {
         None => Tz::UTC,
-        Some(z) => localtime::parse_zone(z).ok_or_else(|| {
-            ApiError::bad_request(format!("timezone {z:?} is not an IANA time zone"))
-        })?,
+        Some(z) => localtime::parse_zone(z)
+            .ok_or_else(|| ApiError::bad_request(format!("timezone {z:?} is not an IANA time zone")))?,
     };
     let selection = selection(&params, zone)?;
     // Take the connection before answering, so an unreachable database is a 503.

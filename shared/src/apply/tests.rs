@@ -19,11 +19,7 @@ fn tx(status: Status) -> TransactionState {
         currency: "EUR".parse().unwrap(),
         sale_amount: 10_000,
         commission_amount: 1_000,
-        parts: vec![Part {
-            code: "DEFAULT".into(),
-            amount: 10_000,
-            commission: 1_000,
-        }],
+        parts: vec![Part { code: "DEFAULT".into(), amount: 10_000, commission: 1_000 }],
         decline_reason: None,
         amended: false,
         amend_reason: None,
@@ -46,9 +42,7 @@ fn amend(approve: bool, sale: i64, parts: &[(&str, i64)]) -> Command {
 fn command(kind: ActionKind) -> Command {
     match kind {
         ActionKind::Approve => Command::Approve,
-        ActionKind::Decline => Command::Decline {
-            reason: "returned".into(),
-        },
+        ActionKind::Decline => Command::Decline { reason: "returned".into() },
         ActionKind::Amend => amend(false, 5_596, &[("DEFAULT", 4_476), ("EXISTING", 1_120)]),
     }
 }
@@ -58,44 +52,14 @@ fn every_cell_of_the_outcome_table() {
     use OutcomeCode::*;
     let expected = [
         (ActionKind::Approve, Status::Pending, Ok, Status::Approved),
-        (
-            ActionKind::Approve,
-            Status::Approved,
-            NotModified,
-            Status::Approved,
-        ),
-        (
-            ActionKind::Approve,
-            Status::Declined,
-            Unprocessable,
-            Status::Declined,
-        ),
+        (ActionKind::Approve, Status::Approved, NotModified, Status::Approved),
+        (ActionKind::Approve, Status::Declined, Unprocessable, Status::Declined),
         (ActionKind::Decline, Status::Pending, Ok, Status::Declined),
-        (
-            ActionKind::Decline,
-            Status::Approved,
-            Unprocessable,
-            Status::Approved,
-        ),
-        (
-            ActionKind::Decline,
-            Status::Declined,
-            NotModified,
-            Status::Declined,
-        ),
+        (ActionKind::Decline, Status::Approved, Unprocessable, Status::Approved),
+        (ActionKind::Decline, Status::Declined, NotModified, Status::Declined),
         (ActionKind::Amend, Status::Pending, Ok, Status::Pending),
-        (
-            ActionKind::Amend,
-            Status::Approved,
-            Unprocessable,
-            Status::Approved,
-        ),
-        (
-            ActionKind::Amend,
-            Status::Declined,
-            Unprocessable,
-            Status::Declined,
-        ),
+        (ActionKind::Amend, Status::Approved, Unprocessable, Status::Approved),
+        (ActionKind::Amend, Status::Declined, Unprocessable, Status::Declined),
     ];
     for (action, status, code, after) in expected {
         let mut t = tx(status);
@@ -113,14 +77,7 @@ fn every_cell_of_the_outcome_table() {
 #[test]
 fn approve_and_decline_set_the_validation_date() {
     let mut t = tx(Status::Pending);
-    apply(
-        &mut t,
-        &Command::Decline {
-            reason: "returned".into(),
-        },
-        &rates(),
-        now(),
-    );
+    apply(&mut t, &Command::Decline { reason: "returned".into() }, &rates(), now());
     assert_eq!(t.validation_date, Some(now()));
     assert_eq!(t.decline_reason.as_deref(), Some("returned"));
 }
@@ -131,35 +88,19 @@ fn amend_replaces_values_and_keeps_the_old_ones() {
     let result = apply(&mut t, &command(ActionKind::Amend), &rates(), now());
     assert_eq!(result.code, OutcomeCode::Ok);
     assert_eq!((t.sale_amount, t.commission_amount), (5_596, 448 + 56));
-    assert_eq!(
-        (t.old_sale_amount, t.old_commission_amount),
-        (Some(10_000), Some(1_000))
-    );
+    assert_eq!((t.old_sale_amount, t.old_commission_amount), (Some(10_000), Some(1_000)));
     assert!(t.amended);
     assert_eq!(t.status, Status::Pending);
     assert_eq!(t.validation_date, None);
     let change = result.change.unwrap();
-    assert!(
-        change.before.contains(r#""saleAmount":100.00"#),
-        "{}",
-        change.before
-    );
-    assert!(
-        change.after.contains(r#""saleAmount":55.96"#),
-        "{}",
-        change.after
-    );
+    assert!(change.before.contains(r#""saleAmount":100.00"#), "{}", change.before);
+    assert!(change.after.contains(r#""saleAmount":55.96"#), "{}", change.after);
 }
 
 #[test]
 fn amend_with_approve_ends_approved() {
     let mut t = tx(Status::Pending);
-    let result = apply(
-        &mut t,
-        &amend(true, 8_000, &[("DEFAULT", 8_000)]),
-        &rates(),
-        now(),
-    );
+    let result = apply(&mut t, &amend(true, 8_000, &[("DEFAULT", 8_000)]), &rates(), now());
     assert_eq!(result.code, OutcomeCode::Ok);
     assert_eq!(t.status, Status::Approved);
     assert_eq!(t.validation_date, Some(now()));
@@ -169,22 +110,13 @@ fn amend_with_approve_ends_approved() {
 fn amend_that_changes_nothing_is_304_unless_it_approves() {
     let same = amend(false, 10_000, &[("DEFAULT", 10_000)]);
     let mut t = tx(Status::Pending);
-    assert_eq!(
-        apply(&mut t, &same, &rates(), now()).code,
-        OutcomeCode::NotModified
-    );
+    assert_eq!(apply(&mut t, &same, &rates(), now()).code, OutcomeCode::NotModified);
     assert!(!t.amended);
     // Parts that do not sum are completed by DEFAULT: still the same values.
     let absorbed = amend(false, 10_000, &[("DEFAULT", 1)]);
-    assert_eq!(
-        apply(&mut t, &absorbed, &rates(), now()).code,
-        OutcomeCode::NotModified
-    );
+    assert_eq!(apply(&mut t, &absorbed, &rates(), now()).code, OutcomeCode::NotModified);
     let approving = amend(true, 10_000, &[("DEFAULT", 10_000)]);
-    assert_eq!(
-        apply(&mut t, &approving, &rates(), now()).code,
-        OutcomeCode::Ok
-    );
+    assert_eq!(apply(&mut t, &approving, &rates(), now()).code, OutcomeCode::Ok);
     assert_eq!(t.status, Status::Approved);
     assert!(!t.amended, "no value changed, only the status");
 }
@@ -209,14 +141,7 @@ fn amend_that_cannot_apply_is_422() {
         let mut t = tx(Status::Pending);
         let result = apply(&mut t, &command, &rates(), now());
         assert_eq!(result.code, OutcomeCode::Unprocessable);
-        assert!(
-            result
-                .description
-                .as_deref()
-                .unwrap_or_default()
-                .contains(why),
-            "{result:?}"
-        );
+        assert!(result.description.as_deref().unwrap_or_default().contains(why), "{result:?}");
         assert_eq!(t, tx(Status::Pending));
     }
 }
@@ -224,14 +149,8 @@ fn amend_that_cannot_apply_is_422() {
 #[test]
 fn amend_then_approve_in_sequence() {
     let mut t = tx(Status::Pending);
-    assert_eq!(
-        apply(&mut t, &command(ActionKind::Amend), &rates(), now()).code,
-        OutcomeCode::Ok
-    );
-    assert_eq!(
-        apply(&mut t, &Command::Approve, &rates(), now()).code,
-        OutcomeCode::Ok
-    );
+    assert_eq!(apply(&mut t, &command(ActionKind::Amend), &rates(), now()).code, OutcomeCode::Ok);
+    assert_eq!(apply(&mut t, &Command::Approve, &rates(), now()).code, OutcomeCode::Ok);
     assert_eq!(t.status, Status::Approved);
     assert_eq!(t.sale_amount, 5_596);
 }

@@ -12,10 +12,7 @@ fn error(json: &str) -> String {
 #[test]
 fn spec_examples_parse() {
     let approve = parse(r#"{"action": "approve", "transaction": {"transactionId": 1234567}}"#);
-    assert_eq!(
-        approve.parsed,
-        Ok((Reference::Id(1234567), Command::Approve))
-    );
+    assert_eq!(approve.parsed, Ok((Reference::Id(1234567), Command::Approve)));
     assert_eq!(approve.echo.transaction_id, Some(1234567));
 
     let decline = parse(
@@ -25,12 +22,7 @@ fn spec_examples_parse() {
     assert!(
         matches!(reference, Reference::Order { ref order_ref, ref instants } if order_ref == "123ABC555" && instants.len() == 1)
     );
-    assert_eq!(
-        command,
-        Command::Decline {
-            reason: "order returned".into()
-        }
-    );
+    assert_eq!(command, Command::Decline { reason: "order returned".into() });
     assert_eq!(decline.echo.timezone.as_deref(), Some("Europe/Paris"));
 
     let amend = parse(
@@ -54,8 +46,7 @@ fn spec_examples_parse() {
 
 #[test]
 fn transaction_id_wins_over_order_ref() {
-    let item =
-        parse(r#"{"action": "approve", "transaction": {"transactionId": 7, "orderRef": "X"}}"#);
+    let item = parse(r#"{"action": "approve", "transaction": {"transactionId": 7, "orderRef": "X"}}"#);
     assert_eq!(item.parsed.unwrap().0, Reference::Id(7));
 }
 
@@ -64,39 +55,15 @@ fn malformed_items_name_the_field() {
     let cases = [
         (r#"[1]"#, "JSON object"),
         (r#""approve""#, "JSON object"),
-        (
-            r#"{"transaction": {"transactionId": 1}}"#,
-            "action is required",
-        ),
-        (
-            r#"{"action": "approved", "transaction": {"transactionId": 1}}"#,
-            "action \"approved\" is unknown",
-        ),
-        (
-            r#"{"action": 5, "transaction": {"transactionId": 1}}"#,
-            "action is required",
-        ),
+        (r#"{"transaction": {"transactionId": 1}}"#, "action is required"),
+        (r#"{"action": "approved", "transaction": {"transactionId": 1}}"#, "action \"approved\" is unknown"),
+        (r#"{"action": 5, "transaction": {"transactionId": 1}}"#, "action is required"),
         (r#"{"action": "approve"}"#, "transaction is required"),
-        (
-            r#"{"action": "approve", "transaction": 3}"#,
-            "transaction must be a JSON object",
-        ),
-        (
-            r#"{"action": "approve", "transaction": {}}"#,
-            "must be referenced",
-        ),
-        (
-            r#"{"action": "approve", "transaction": {"transactionId": 1.5}}"#,
-            "transactionId",
-        ),
-        (
-            r#"{"action": "approve", "transaction": {"transactionId": -3}}"#,
-            "transactionId",
-        ),
-        (
-            r#"{"action": "approve", "transaction": {"transactionId": "12a"}}"#,
-            "transactionId",
-        ),
+        (r#"{"action": "approve", "transaction": 3}"#, "transaction must be a JSON object"),
+        (r#"{"action": "approve", "transaction": {}}"#, "must be referenced"),
+        (r#"{"action": "approve", "transaction": {"transactionId": 1.5}}"#, "transactionId"),
+        (r#"{"action": "approve", "transaction": {"transactionId": -3}}"#, "transactionId"),
+        (r#"{"action": "approve", "transaction": {"transactionId": "12a"}}"#, "transactionId"),
         (
             r#"{"action": "approve", "transaction": {"orderRef": "A", "timezone": "UTC"}}"#,
             "transactionDate is required",
@@ -113,10 +80,7 @@ fn malformed_items_name_the_field() {
             r#"{"action": "approve", "transaction": {"orderRef": "A", "transactionDate": "2026-01-01T00:00:00", "timezone": "Nowhere/Land"}}"#,
             "transaction.timezone",
         ),
-        (
-            r#"{"action": "decline", "transaction": {"transactionId": 1}}"#,
-            "declineReason is required",
-        ),
+        (r#"{"action": "decline", "transaction": {"transactionId": 1}}"#, "declineReason is required"),
         (
             r#"{"action": "decline", "transaction": {"transactionId": 1, "declineReason": "  "}}"#,
             "declineReason is required",
@@ -156,14 +120,10 @@ fn amend_amounts_are_checked_against_the_currency() {
     assert!(amend("EURO", "1", one).contains("transaction.currency"));
     assert!(amend("EUR", "1", "[]").contains("must not be empty"));
     assert!(amend("EUR", "1", "{}").contains("must be an array"));
-    assert!(amend(
-        "EUR",
-        "1",
-        r#"[{"amount": 1.001, "commissionGroupCode": "A"}]"#
-    )
-    .contains("transactionParts[0].amount"));
-    assert!(amend("EUR", "1", r#"[{"amount": 1}]"#)
-        .contains("transactionParts[0].commissionGroupCode is required"));
+    assert!(
+        amend("EUR", "1", r#"[{"amount": 1.001, "commissionGroupCode": "A"}]"#).contains("transactionParts[0].amount")
+    );
+    assert!(amend("EUR", "1", r#"[{"amount": 1}]"#).contains("transactionParts[0].commissionGroupCode is required"));
     assert!(amend(
         "EUR",
         "2",
@@ -172,10 +132,7 @@ fn amend_amounts_are_checked_against_the_currency() {
     .contains("appears more than once"));
     let many = format!(
         "[{}]",
-        (0..101)
-            .map(|i| format!(r#"{{"amount": 0, "commissionGroupCode": "G{i}"}}"#))
-            .collect::<Vec<_>>()
-            .join(",")
+        (0..101).map(|i| format!(r#"{{"amount": 0, "commissionGroupCode": "G{i}"}}"#)).collect::<Vec<_>>().join(",")
     );
     assert!(amend("EUR", "1", &many).contains("more than 100 parts"));
 }

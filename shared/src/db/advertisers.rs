@@ -19,18 +19,14 @@ pub struct GroupRow {
 }
 
 /// Inserts an advertiser; `false` when the id is taken.
-pub async fn insert(
-    conn: &mut PgConnection,
-    id: i64,
-    name: &str,
-    currency: &str,
-) -> sqlx::Result<bool> {
-    let done = sqlx::query("INSERT INTO advertisers (id, name, currency) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
-        .bind(id)
-        .bind(name)
-        .bind(currency)
-        .execute(conn)
-        .await?;
+pub async fn insert(conn: &mut PgConnection, id: i64, name: &str, currency: &str) -> sqlx::Result<bool> {
+    let done =
+        sqlx::query("INSERT INTO advertisers (id, name, currency) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
+            .bind(id)
+            .bind(name)
+            .bind(currency)
+            .execute(conn)
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -43,11 +39,7 @@ pub async fn get(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<Advert
 }
 
 /// Creates or replaces a commission group.
-pub async fn upsert_group(
-    conn: &mut PgConnection,
-    advertiser_id: i64,
-    group: &GroupRow,
-) -> sqlx::Result<()> {
+pub async fn upsert_group(conn: &mut PgConnection, advertiser_id: i64, group: &GroupRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO commission_groups (advertiser_id, code, name, kind, value) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (advertiser_id, code) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind, value = EXCLUDED.value",

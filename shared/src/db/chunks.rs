@@ -79,12 +79,7 @@ pub async fn insert_outcomes(
 }
 
 /// Marks a chunk applied.
-pub async fn finish(
-    conn: &mut PgConnection,
-    advertiser_id: i64,
-    job_id: Uuid,
-    chunk_no: i32,
-) -> sqlx::Result<()> {
+pub async fn finish(conn: &mut PgConnection, advertiser_id: i64, job_id: Uuid, chunk_no: i32) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE job_chunks SET done_at = now(), published_at = coalesce(published_at, now())
          WHERE advertiser_id = $1 AND job_id = $2 AND chunk_no = $3",
@@ -149,10 +144,7 @@ pub async fn unpublished(
 }
 
 /// Marks relayed chunks confirmed, in one statement.
-pub async fn mark_published(
-    conn: &mut PgConnection,
-    chunks: &[UnpublishedChunk],
-) -> sqlx::Result<()> {
+pub async fn mark_published(conn: &mut PgConnection, chunks: &[UnpublishedChunk]) -> sqlx::Result<()> {
     let advertisers: Vec<i64> = chunks.iter().map(|c| c.advertiser_id).collect();
     let jobs: Vec<Uuid> = chunks.iter().map(|c| c.job_id).collect();
     let numbers: Vec<i32> = chunks.iter().map(|c| c.chunk_no).collect();

@@ -15,8 +15,7 @@ pub struct JobRow {
     pub completion_date: Option<DateTime<Utc>>,
 }
 
-const JOB_COLUMNS: &str =
-    "id, status, transaction_count, processed_count, error_count, created_at, completion_date";
+const JOB_COLUMNS: &str = "id, status, transaction_count, processed_count, error_count, created_at, completion_date";
 
 /// A job with the same idempotency key, with its request hash and whether it is
 /// young enough (24 h) to be replayed.
@@ -29,11 +28,7 @@ pub struct KeyedJob {
 
 /// Finds the job an idempotency key names, locking it so two submissions with the
 /// same key serialize.
-pub async fn find_by_key(
-    conn: &mut PgConnection,
-    advertiser_id: i64,
-    key: &str,
-) -> sqlx::Result<Option<KeyedJob>> {
+pub async fn find_by_key(conn: &mut PgConnection, advertiser_id: i64, key: &str) -> sqlx::Result<Option<KeyedJob>> {
     sqlx::query_as(
         "SELECT id, request_hash, created_at > now() - interval '24 hours' AS fresh
          FROM jobs WHERE advertiser_id = $1 AND idempotency_key = $2 FOR UPDATE",
@@ -45,11 +40,7 @@ pub async fn find_by_key(
 }
 
 /// Frees an expired idempotency key for reuse; the old job keeps everything else.
-pub async fn release_key(
-    conn: &mut PgConnection,
-    advertiser_id: i64,
-    job_id: Uuid,
-) -> sqlx::Result<()> {
+pub async fn release_key(conn: &mut PgConnection, advertiser_id: i64, job_id: Uuid) -> sqlx::Result<()> {
     sqlx::query("UPDATE jobs SET idempotency_key = NULL WHERE advertiser_id = $1 AND id = $2")
         .bind(advertiser_id)
         .bind(job_id)
@@ -67,11 +58,7 @@ pub struct NewJob<'a> {
 }
 
 /// Inserts a job. Fails with a unique violation if its idempotency key is taken.
-pub async fn insert(
-    conn: &mut PgConnection,
-    advertiser_id: i64,
-    job: &NewJob<'_>,
-) -> sqlx::Result<()> {
+pub async fn insert(conn: &mut PgConnection, advertiser_id: i64, job: &NewJob<'_>) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO jobs (advertiser_id, id, transaction_count, chunk_count, idempotency_key, request_hash)
          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -129,18 +116,12 @@ pub async fn mark_published(
 }
 
 /// One job of an advertiser.
-pub async fn get(
-    conn: &mut PgConnection,
-    advertiser_id: i64,
-    id: Uuid,
-) -> sqlx::Result<Option<JobRow>> {
-    sqlx::query_as(&format!(
-        "SELECT {JOB_COLUMNS} FROM jobs WHERE advertiser_id = $1 AND id = $2"
-    ))
-    .bind(advertiser_id)
-    .bind(id)
-    .fetch_optional(conn)
-    .await
+pub async fn get(conn: &mut PgConnection, advertiser_id: i64, id: Uuid) -> sqlx::Result<Option<JobRow>> {
+    sqlx::query_as(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE advertiser_id = $1 AND id = $2"))
+        .bind(advertiser_id)
+        .bind(id)
+        .fetch_optional(conn)
+        .await
 }
 
 /// A page of an advertiser's jobs of the last 60 days, newest first, strictly older

@@ -31,19 +31,12 @@ pub fn lazy_pool(url: &str, size: u32) -> Result<PgPool, sqlx::Error> {
 /// serialization or deadlock race. Constraint violations and bad SQL are not.
 pub fn is_transient(error: &sqlx::Error) -> bool {
     match error {
-        sqlx::Error::Io(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) => true,
         sqlx::Error::Protocol(_) | sqlx::Error::WorkerCrashed => true,
         sqlx::Error::Database(db) => {
             let code = db.code().unwrap_or_default();
             // 40001 serialization failure, 40P01 deadlock, 57P0x shutdown/crash, 08xxx connection.
-            code == "40001"
-                || code == "40P01"
-                || code.starts_with("57P")
-                || code.starts_with("08")
-                || code == "53300"
+            code == "40001" || code == "40P01" || code.starts_with("57P") || code.starts_with("08") || code == "53300"
         }
         _ => false,
     }

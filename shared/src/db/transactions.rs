@@ -25,11 +25,10 @@ pub struct NewTransactions {
 
 /// Takes `n` fresh transaction ids, ascending.
 pub async fn allocate_ids(conn: &mut PgConnection, n: i64) -> sqlx::Result<Vec<i64>> {
-    let mut ids: Vec<i64> =
-        sqlx::query_scalar("SELECT nextval('transaction_id_seq') FROM generate_series(1, $1)")
-            .bind(n)
-            .fetch_all(conn)
-            .await?;
+    let mut ids: Vec<i64> = sqlx::query_scalar("SELECT nextval('transaction_id_seq') FROM generate_series(1, $1)")
+        .bind(n)
+        .fetch_all(conn)
+        .await?;
     ids.sort_unstable();
     Ok(ids)
 }
@@ -95,18 +94,12 @@ pub const COLUMNS: &str = "advertiser_id, id, order_ref, transaction_date, timez
     old_sale_amount, old_commission_amount, validation_date, publisher_id, click_ref";
 
 /// One transaction of an advertiser.
-pub async fn get(
-    conn: &mut PgConnection,
-    advertiser_id: i64,
-    id: i64,
-) -> sqlx::Result<Option<TransactionRow>> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM transactions WHERE advertiser_id = $1 AND id = $2"
-    ))
-    .bind(advertiser_id)
-    .bind(id)
-    .fetch_optional(conn)
-    .await
+pub async fn get(conn: &mut PgConnection, advertiser_id: i64, id: i64) -> sqlx::Result<Option<TransactionRow>> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM transactions WHERE advertiser_id = $1 AND id = $2"))
+        .bind(advertiser_id)
+        .bind(id)
+        .fetch_optional(conn)
+        .await
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -120,11 +113,7 @@ pub struct HistoryRow {
 }
 
 /// A transaction's history, oldest first.
-pub async fn history(
-    conn: &mut PgConnection,
-    advertiser_id: i64,
-    id: i64,
-) -> sqlx::Result<Vec<HistoryRow>> {
+pub async fn history(conn: &mut PgConnection, advertiser_id: i64, id: i64) -> sqlx::Result<Vec<HistoryRow>> {
     sqlx::query_as(
         "SELECT changed_at, job_id, item_index, action, before::text AS before, after::text AS after
          FROM transaction_history WHERE advertiser_id = $1 AND transaction_id = $2 ORDER BY id",
@@ -157,14 +146,14 @@ pub fn list_by_date_sql(date_type: DateType) -> String {
 
 /// The SQL of a lookup by ids (`$2`, bigint[]).
 pub fn list_by_ids_sql() -> String {
-    format!(
-        "SELECT {COLUMNS} FROM transactions WHERE advertiser_id = $1 AND id = ANY($2) ORDER BY id"
-    )
+    format!("SELECT {COLUMNS} FROM transactions WHERE advertiser_id = $1 AND id = ANY($2) ORDER BY id")
 }
 
 /// The SQL of a lookup by order reference (`$2`).
 pub fn list_by_order_ref_sql() -> String {
-    format!("SELECT {COLUMNS} FROM transactions WHERE advertiser_id = $1 AND order_ref = $2 ORDER BY transaction_date, id")
+    format!(
+        "SELECT {COLUMNS} FROM transactions WHERE advertiser_id = $1 AND order_ref = $2 ORDER BY transaction_date, id"
+    )
 }
 
 /// Resolves `(orderRef, instant)` candidates to transaction ids. Returns the
@@ -207,11 +196,7 @@ pub struct StateRow {
 
 /// Locks the advertiser's transactions among `ids` for update, in id order: every
 /// chunk locks in the same order, so concurrent chunks never deadlock.
-pub async fn lock_states(
-    conn: &mut PgConnection,
-    advertiser_id: i64,
-    ids: &[i64],
-) -> sqlx::Result<Vec<StateRow>> {
+pub async fn lock_states(conn: &mut PgConnection, advertiser_id: i64, ids: &[i64]) -> sqlx::Result<Vec<StateRow>> {
     sqlx::query_as(
         "SELECT id, commission_status, currency::text AS currency, sale_amount, commission_amount, parts,
                 decline_reason, amended, amend_reason, old_sale_amount, old_commission_amount, validation_date
@@ -240,11 +225,7 @@ pub struct StateUpdates {
 }
 
 /// Writes the final state of every changed transaction of a chunk in one statement.
-pub async fn update_states(
-    conn: &mut PgConnection,
-    advertiser_id: i64,
-    rows: &StateUpdates,
-) -> sqlx::Result<u64> {
+pub async fn update_states(conn: &mut PgConnection, advertiser_id: i64, rows: &StateUpdates) -> sqlx::Result<u64> {
     if rows.ids.is_empty() {
         return Ok(0);
     }
