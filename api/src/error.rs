@@ -20,6 +20,8 @@ pub enum ApiError {
     Conflict(&'static str, String),
     #[error("{1}")]
     PayloadTooLarge(&'static str, String),
+    #[error("this route does not take that method")]
+    MethodNotAllowed,
     #[error("send the body as JSON with Content-Type: application/json")]
     UnsupportedMediaType,
     #[error("{1}")]
@@ -49,6 +51,7 @@ impl ApiError {
             ApiError::NotFound(code, _) => (StatusCode::NOT_FOUND, code),
             ApiError::Conflict(code, _) => (StatusCode::CONFLICT, code),
             ApiError::PayloadTooLarge(code, _) => (StatusCode::PAYLOAD_TOO_LARGE, code),
+            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"),
             ApiError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE"),
             ApiError::Unprocessable(code, _) => (StatusCode::UNPROCESSABLE_ENTITY, code),
             ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE"),

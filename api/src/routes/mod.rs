@@ -44,5 +44,5 @@ async fn not_found() -> ApiError {
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::NotFound("METHOD_NOT_ALLOWED", "this route does not take that method".to_owned())
+    ApiError::MethodNotAllowed
 }
