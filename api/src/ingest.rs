@@ -115,6 +115,9 @@ fn parse(bytes: &[u8], currency: Currency, rates: &HashMap<String, Rate>) -> Res
         let sale = parse_minor(item.sale_amount.get(), exponent).map_err(|e| bad(format!("saleAmount {e}")))?;
         let requested = match &item.transaction_parts {
             None => vec![(DEFAULT_GROUP.to_owned(), sale)],
+            Some(parts) if parts.is_empty() || parts.len() > ratify_shared::batch::MAX_PARTS => {
+                return Err(bad(format!("transactionParts must have 1 to {} parts", ratify_shared::batch::MAX_PARTS)))
+            }
             Some(parts) => parts
                 .iter()
                 .enumerate()
@@ -125,6 +128,11 @@ fn parse(bytes: &[u8], currency: Currency, rates: &HashMap<String, Rate>) -> Res
                 })
                 .collect::<Result<Vec<_>, _>>()?,
         };
+        let mut codes: Vec<&str> = requested.iter().map(|(code, _)| code.as_str()).collect();
+        codes.sort_unstable();
+        if codes.windows(2).any(|w| w[0] == w[1]) {
+            return Err(bad("transactionParts names a commission group twice".to_owned()));
+        }
         let parts = build_parts(sale, &requested, rates).map_err(|e| bad(format!("transactionParts: {e}")))?;
         rows.order_refs.push(item.order_ref);
         rows.dates.push(at);

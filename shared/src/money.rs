@@ -20,39 +20,6 @@ pub struct Currency {
     exponent: u32,
 }
 
-/// Currencies whose exponent is not 2. Every other well-formed code uses 2.
-const EXPONENTS: &[(&str, u32)] = &[
-    ("BHD", 3),
-    ("BIF", 0),
-    ("CLF", 4),
-    ("CLP", 0),
-    ("DJF", 0),
-    ("GNF", 0),
-    ("IQD", 3),
-    ("ISK", 0),
-    ("JOD", 3),
-    ("JPY", 0),
-    ("KMF", 0),
-    ("KRW", 0),
-    ("KWD", 3),
-    ("LYD", 3),
-    ("OMR", 3),
-    ("PYG", 0),
-    ("RWF", 0),
-    ("TND", 3),
-    ("UGX", 0),
-    ("UYI", 0),
-    ("UYW", 4),
-    ("VND", 0),
-    ("VUV", 0),
-    ("XAF", 0),
-    ("XOF", 0),
-    ("XPF", 0),
-];
-
-/// Codes that name no money a sale can be made in (metals, testing, no currency).
-const NOT_MONEY: &[&str] = &["XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XDR", "XPD", "XPT", "XSU", "XTS", "XUA", "XXX"];
-
 impl Currency {
     pub fn code(&self) -> &str {
         // The bytes are checked ASCII uppercase letters on construction.
@@ -71,14 +38,14 @@ pub struct UnknownCurrency(pub String);
 impl FromStr for Currency {
     type Err = UnknownCurrency;
 
+    /// Accepts active ISO 4217 codes that have a minor unit; metals, testing codes and
+    /// the like (no exponent) are not money a sale is made in.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let unknown = || UnknownCurrency(s.to_owned());
+        let iso = iso_currency::Currency::from_code(s).ok_or_else(unknown)?;
+        let exponent = iso.exponent().ok_or_else(unknown)?;
         let bytes = s.as_bytes();
-        let well_formed = bytes.len() == 3 && bytes.iter().all(u8::is_ascii_uppercase);
-        if !well_formed || NOT_MONEY.contains(&s) {
-            return Err(UnknownCurrency(s.to_owned()));
-        }
-        let exponent = EXPONENTS.iter().find(|(c, _)| *c == s).map_or(2, |(_, e)| *e);
-        Ok(Currency { code: [bytes[0], bytes[1], bytes[2]], exponent })
+        Ok(Currency { code: [bytes[0], bytes[1], bytes[2]], exponent: u32::from(exponent) })
     }
 }
 
@@ -167,7 +134,8 @@ mod tests {
         assert_eq!(cur("EUR").exponent(), 2);
         assert_eq!(cur("JPY").exponent(), 0);
         assert_eq!(cur("KWD").exponent(), 3);
-        for bad in ["", "eur", "EURO", "E1R", "XAU", "XXX"] {
+        assert_eq!(cur("BHD").exponent(), 3);
+        for bad in ["", "eur", "EURO", "E1R", "XAU", "XXX", "XYZ", "SKE"] {
             assert!(bad.parse::<Currency>().is_err(), "{bad}");
         }
     }

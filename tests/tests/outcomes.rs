@@ -37,10 +37,8 @@ fn decline(id: i64, reason: &str) -> Value {
 
 /// An amend of `id` to `sale` with `parts` as `(code, amount)`, in EUR.
 fn amend(id: i64, approve: bool, sale: f64, parts: &[(&str, f64)]) -> Value {
-    let parts: Vec<Value> = parts
-        .iter()
-        .map(|(code, amount)| json!({"commissionGroupCode": code, "amount": amount}))
-        .collect();
+    let parts: Vec<Value> =
+        parts.iter().map(|(code, amount)| json!({"commissionGroupCode": code, "amount": amount})).collect();
     json!({"action": "amend", "approve": approve, "transaction": {
         "transactionId": id, "amendReason": "partial return", "currency": "EUR",
         "saleAmount": sale, "transactionParts": parts}})
@@ -143,15 +141,27 @@ async fn every_cell_of_the_outcome_table() {
     // The second job: approve, decline, amend against pending, approved, declined.
     let amend_80 = |id| amend(id, false, 80.0, &[("DEFAULT", 80.0)]);
     let second = json!([
-        approve(ids[0]), decline(ids[1], "fraud"), amend_80(ids[2]),
-        approve(ids[3]), decline(ids[4], "fraud"), amend_80(ids[5]),
-        approve(ids[6]), decline(ids[7], "fraud"), amend_80(ids[8]),
+        approve(ids[0]),
+        decline(ids[1], "fraud"),
+        amend_80(ids[2]),
+        approve(ids[3]),
+        decline(ids[4], "fraud"),
+        amend_80(ids[5]),
+        approve(ids[6]),
+        decline(ids[7], "fraud"),
+        amend_80(ids[8]),
     ]);
     let job = client.run(2001, &second).await;
     let expected = [
-        OK, OK, OK, //
-        NOT_MODIFIED, UNPROCESSABLE, UNPROCESSABLE, //
-        UNPROCESSABLE, NOT_MODIFIED, UNPROCESSABLE,
+        OK,
+        OK,
+        OK, //
+        NOT_MODIFIED,
+        UNPROCESSABLE,
+        UNPROCESSABLE, //
+        UNPROCESSABLE,
+        NOT_MODIFIED,
+        UNPROCESSABLE,
     ];
     for (i, code) in expected.iter().enumerate() {
         assert_code(&job, i, code);
@@ -202,14 +212,9 @@ async fn malformed_items_are_400_and_do_not_sink_the_batch() {
     let stack = Stack::builder().workers(1).start().await;
     let client = advertiser(&stack, 2002, "EUR", &default_10()).await;
     let ids = client.record_simple(2002, "EUR", "B", 12).await;
-    let by_ref = |order_ref: &str, date: &str, zone: &str| {
-        json!({"action": "approve", "transaction": {"orderRef": order_ref, "transactionDate": date, "timezone": zone}})
-    };
+    let by_ref = |order_ref: &str, date: &str, zone: &str| json!({"action": "approve", "transaction": {"orderRef": order_ref, "transactionDate": date, "timezone": zone}});
     let mut no_amend_reason = amend(ids[4], false, 50.0, &[("DEFAULT", 50.0)]);
-    no_amend_reason["transaction"]
-        .as_object_mut()
-        .expect("object")
-        .remove("amendReason");
+    no_amend_reason["transaction"].as_object_mut().expect("object").remove("amendReason");
     let batch = json!([
         approve(ids[0]),                                                              // 0 good
         42,                                                                           // 1 not an object
@@ -247,10 +252,7 @@ async fn malformed_items_are_400_and_do_not_sink_the_batch() {
     for (index, fields) in bad {
         assert_code(&job, *index, BAD_REQUEST);
         let d = description(&job, *index);
-        assert!(
-            fields.iter().any(|f| d.contains(f)),
-            "item {index}: description {d:?} should name one of {fields:?}"
-        );
+        assert!(fields.iter().any(|f| d.contains(f)), "item {index}: description {d:?} should name one of {fields:?}");
     }
 
     // Good items applied; the transactions of malformed items are untouched.
@@ -276,11 +278,8 @@ async fn malformed_items_are_400_and_do_not_sink_the_batch() {
 #[tokio::test(flavor = "multi_thread")]
 async fn amend_rules_default_absorbs_and_commission_is_exact() {
     let stack = Stack::builder().workers(1).start().await;
-    let groups = [
-        ("DEFAULT", "percentage", json!(10)),
-        ("BOOKS", "percentage", json!(12.5)),
-        ("FIX", "fixed", json!(2.50)),
-    ];
+    let groups =
+        [("DEFAULT", "percentage", json!(10)), ("BOOKS", "percentage", json!(12.5)), ("FIX", "fixed", json!(2.50))];
     let client = advertiser(&stack, 2005, "EUR", &groups).await;
     let ids = client.record_simple(2005, "EUR", "A", 8).await;
     let mut wrong_currency = amend(ids[5], false, 50.0, &[("DEFAULT", 50.0)]);
@@ -398,11 +397,7 @@ async fn amend_then_approve_in_one_batch() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn same_transaction_items_keep_array_order_across_chunks_and_workers() {
-    let stack = Stack::builder()
-        .workers(3)
-        .env("RATIFY_CHUNK_SIZE", 2)
-        .start()
-        .await;
+    let stack = Stack::builder().workers(3).env("RATIFY_CHUNK_SIZE", 2).start().await;
     let client = advertiser(&stack, 2016, "EUR", &default_10()).await;
     let targets = client.record_simple(2016, "EUR", "TGT", 6).await;
     let fillers = client.record_simple(2016, "EUR", "FILL", 30).await;
@@ -410,10 +405,7 @@ async fn same_transaction_items_keep_array_order_across_chunks_and_workers() {
     // Amends of every target first, then fillers, then the approves in reverse order
     // with fillers between, then a decline of the first target (approved: locked).
     // With chunks of 2, an amend and its approve are 20+ positions apart.
-    let mut batch: Vec<Value> = targets
-        .iter()
-        .map(|&id| amend(id, false, 80.0, &[("DEFAULT", 80.0)]))
-        .collect();
+    let mut batch: Vec<Value> = targets.iter().map(|&id| amend(id, false, 80.0, &[("DEFAULT", 80.0)])).collect();
     batch.extend(fill.by_ref().take(18));
     for &id in targets.iter().rev() {
         batch.push(approve(id));
@@ -457,13 +449,13 @@ async fn job_output_errors_and_all() {
                "timezone": "Europe/Stockholm", "declineReason": "returned"}})
     };
     let batch = json!([
-        approve(ids[0]),                                  // 0: 200
-        approve(ids[1]),                                  // 1: 304
-        "not an object",                                  // 2: 400
-        approve(999_999_999),                             // 3: 404
-        by_ref("approve", "O-2"),                         // 4: 200, resolved
-        decline(ids[1], "returned"),                      // 5: 422
-        by_ref("decline", "NOPE"),                        // 6: 404
+        approve(ids[0]),                                    // 0: 200
+        approve(ids[1]),                                    // 1: 304
+        "not an object",                                    // 2: 400
+        approve(999_999_999),                               // 3: 404
+        by_ref("approve", "O-2"),                           // 4: 200, resolved
+        decline(ids[1], "returned"),                        // 5: 422
+        by_ref("decline", "NOPE"),                          // 6: 404
         amend(ids[3], false, 100.0, &[("DEFAULT", 100.0)]), // 7: 304
     ]);
     let job_id = client.submit(2007, &batch).await;

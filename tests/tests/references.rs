@@ -50,9 +50,7 @@ fn assert_untouched(tx: &Value) {
 
 async fn advertiser(stack: &Stack, aid: i64) -> Client {
     let admin = stack.admin();
-    admin
-        .create_advertiser(aid, "EUR", &[("DEFAULT", "percentage", json!(10))])
-        .await;
+    admin.create_advertiser(aid, "EUR", &[("DEFAULT", "percentage", json!(10))]).await;
     let token = admin.create_token(&[aid]).await;
     stack.client(&token)
 }
@@ -66,11 +64,11 @@ async fn references_by_id_order_ref_and_across_dst() {
         .record(
             3001,
             &json!([
-                row("R-1", "2026-11-14T10:15:00", paris),    // 0
-                row("R-2", "2026-11-14T10:15:00", paris),    // 1
-                row("R-3", "2026-11-14T10:15:00", paris),    // 2
-                row("R-4", "2026-11-14T10:15:00", paris),    // 3
-                row("R-5", "2026-11-14T10:15:00", paris),    // 4
+                row("R-1", "2026-11-14T10:15:00", paris), // 0
+                row("R-2", "2026-11-14T10:15:00", paris), // 1
+                row("R-3", "2026-11-14T10:15:00", paris), // 2
+                row("R-4", "2026-11-14T10:15:00", paris), // 3
+                row("R-5", "2026-11-14T10:15:00", paris), // 4
                 // 2026-10-25 03:00 CEST -> 02:00 CET: 02:30 happens twice. Recording an
                 // ambiguous local time stores its first occurrence (00:30Z).
                 row("FOLD-1", "2026-10-25T02:30:00", paris), // 5
@@ -79,8 +77,8 @@ async fn references_by_id_order_ref_and_across_dst() {
                 row("FOLD-2", "2026-10-25T01:30:00", "UTC"), // 7
                 // 2026-03-29 02:00 CET -> 03:00 CEST: 02:30 never happens. GAP-1 exists
                 // an hour before and an hour after (where a sloppy shift would land).
-                row("GAP-1", "2026-03-29T01:30:00", paris),  // 8
-                row("GAP-1", "2026-03-29T03:30:00", paris),  // 9
+                row("GAP-1", "2026-03-29T01:30:00", paris), // 8
+                row("GAP-1", "2026-03-29T03:30:00", paris), // 9
             ]),
         )
         .await;
@@ -101,9 +99,7 @@ async fn references_by_id_order_ref_and_across_dst() {
         approve("12a"),                                                     // 11 not numeric
     ]);
     let job = client.run(3001, &batch).await;
-    let codes = [
-        OK, OK, OK, OK, OK, OK, NOT_MODIFIED, NOT_FOUND, UNPROCESSABLE, NOT_FOUND, NOT_FOUND, BAD_REQUEST,
-    ];
+    let codes = [OK, OK, OK, OK, OK, OK, NOT_MODIFIED, NOT_FOUND, UNPROCESSABLE, NOT_FOUND, NOT_FOUND, BAD_REQUEST];
     for (i, code) in codes.iter().enumerate() {
         assert_code(&job, i, code);
     }
@@ -136,9 +132,7 @@ async fn another_advertisers_transaction_is_not_found() {
     let stack = Stack::builder().workers(1).start().await;
     let admin = stack.admin();
     for aid in [4001, 4002] {
-        admin
-            .create_advertiser(aid, "EUR", &[("DEFAULT", "percentage", json!(10))])
-            .await;
+        admin.create_advertiser(aid, "EUR", &[("DEFAULT", "percentage", json!(10))]).await;
     }
     // A finance user with both accounts: tenancy follows the path, not the token.
     let both = stack.client(&admin.create_token(&[4001, 4002]).await);
@@ -146,9 +140,7 @@ async fn another_advertisers_transaction_is_not_found() {
     let date = "2026-11-14T10:15:00";
     let zone = "Europe/Paris";
     let a = both.record(4001, &json!([row("SAME", date, zone)])).await;
-    let b = both
-        .record(4002, &json!([row("X-1", date, zone), row("SAME", date, zone)]))
-        .await;
+    let b = both.record(4002, &json!([row("X-1", date, zone), row("SAME", date, zone)])).await;
 
     let batch = json!([
         approve(b[0]),                                                   // 0 by id
@@ -165,9 +157,7 @@ async fn another_advertisers_transaction_is_not_found() {
     assert_eq!(job.item(3)["transactionId"], json!(a[0]), "{}", job.item(3));
     assert_eq!(job.body["errorCount"], json!(3), "{}", job.body);
 
-    let job = only_a
-        .run(4001, &json!([approve(b[0]), by_ref("approve", "X-1", date, zone)]))
-        .await;
+    let job = only_a.run(4001, &json!([approve(b[0]), by_ref("approve", "X-1", date, zone)])).await;
     assert_code(&job, 0, NOT_FOUND);
     assert_code(&job, 1, NOT_FOUND);
 
