@@ -5,7 +5,6 @@ mod auth;
 mod config;
 mod error;
 mod ingest;
-mod publisher;
 mod routes;
 mod state;
 mod stream;
@@ -13,7 +12,6 @@ mod submit;
 mod views;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -23,8 +21,8 @@ use ratify_shared::db;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::ApiConfig;
-use crate::publisher::Publisher;
 use crate::state::AppState;
+use ratify_shared::outbox::{self, Publisher};
 
 #[derive(Parser)]
 #[command(name = "ratify-api", about = "Ratify's HTTP api")]
@@ -65,11 +63,11 @@ async fn serve() -> anyhow::Result<()> {
     let pool = db::lazy_pool(database_url, *db_pool_size).context("DATABASE_URL is not a valid Postgres URL")?;
     let publisher = Arc::new(Publisher::new(amqp_url.clone(), Topology::new(queue_prefix)));
     let shutdown = CancellationToken::new();
-    let relay = tokio::spawn(publisher::relay(
+    let relay = tokio::spawn(outbox::relay(
         pool.clone(),
         publisher.clone(),
-        Duration::from_secs(2),
-        Duration::from_secs(10),
+        outbox::RELAY_INTERVAL,
+        outbox::RELAY_GRACE,
         shutdown.clone(),
     ));
     let state = AppState {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use sqlx::PgPool;
 
 use crate::config::ApiConfig;
-use crate::publisher::Publisher;
+use ratify_shared::outbox::Publisher;
 
 #[derive(Clone)]
 pub struct AppState {

@@ -12,4 +12,5 @@ pub mod job;
 pub mod localtime;
 pub mod message;
 pub mod money;
+pub mod outbox;
 pub mod state;

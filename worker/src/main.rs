@@ -12,6 +12,7 @@ use anyhow::Context;
 use ratify_shared::broker::Topology;
 use ratify_shared::config::init_tracing;
 use ratify_shared::db;
+use ratify_shared::outbox::{self, Publisher};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::WorkerConfig;
@@ -31,13 +32,23 @@ async fn main() -> anyhow::Result<()> {
         drain: Duration::from_secs(config.drain_seconds),
     });
     let shutdown = CancellationToken::new();
+    // Workers relay too, so a job whose publish failed is delivered even while no api runs.
+    let publisher =
+        Arc::new(Publisher::new(config.common.amqp_url.clone(), Topology::new(&config.common.queue_prefix)));
+    let relay = tokio::spawn(outbox::relay(
+        consumer.pool.clone(),
+        publisher,
+        outbox::RELAY_INTERVAL,
+        outbox::RELAY_GRACE,
+        shutdown.clone(),
+    ));
     let work = tokio::spawn(consumer.clone().run(Lane::Work, shutdown.clone()));
     let dead = tokio::spawn(consumer.clone().run(Lane::Dead, shutdown.clone()));
     tracing::info!(concurrency = config.concurrency, "worker started");
     shutdown_signal().await;
     tracing::info!("shutting down: finishing or giving back in-flight chunks");
     shutdown.cancel();
-    let _ = tokio::join!(work, dead);
+    let _ = tokio::join!(work, dead, relay);
     tracing::info!("stopped");
     Ok(())
 }

@@ -1,17 +1,24 @@
-//! Hands chunks to RabbitMQ. A chunk is durable in Postgres before it is published;
-//! its `published_at` mark is the outbox: the relay re-publishes any chunk the broker
-//! never confirmed (broker away at submit time, or the api died after the commit).
+//! The outbox: chunks are durable in Postgres before their task is published, and
+//! `published_at` records the broker's confirm. [`relay`] re-publishes any chunk the
+//! broker never confirmed (broker away at submit time, or the api died right after the
+//! commit). The api and every worker run a relay; `SKIP LOCKED` lets them share it.
 
 use std::time::Duration;
 
+use crate::broker::{self, PublishError, Topology};
+use crate::db;
+use crate::message::QueueTask;
 use chrono::Utc;
 use lapin::{Channel, Connection};
-use ratify_shared::broker::{self, PublishError, Topology};
-use ratify_shared::db;
-use ratify_shared::message::QueueTask;
 use sqlx::PgPool;
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
+
+/// How often a relay looks for unconfirmed chunks.
+pub const RELAY_INTERVAL: Duration = Duration::from_secs(2);
+/// How long a chunk may wait unconfirmed before a relay publishes it: long enough for
+/// the api's own publish right after the commit to have finished.
+pub const RELAY_GRACE: Duration = Duration::from_secs(10);
 
 /// How long a publish may take before the chunk is left to the relay.
 const PUBLISH_TIMEOUT: Duration = Duration::from_secs(5);
