@@ -8,7 +8,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
-LOCAL=$ROOT/.local
+LOCAL=${RATIFY_LOCAL_DIR:-$ROOT/.local}
 RUN_DIR=$LOCAL/run
 LOG_DIR=$LOCAL/logs
 TOKEN_FILE=$LOCAL/admin-token

@@ -15,7 +15,6 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use ratify_shared::broker::Topology;
 use ratify_shared::config::{init_tracing, required, Common};
 use ratify_shared::db;
 use tokio_util::sync::CancellationToken;
@@ -59,9 +58,9 @@ async fn migrate() -> anyhow::Result<()> {
 async fn serve() -> anyhow::Result<()> {
     let config = ApiConfig::from_env()?;
     init_tracing(config.common.json_logs);
-    let Common { database_url, amqp_url, queue_prefix, db_pool_size, .. } = &config.common;
+    let Common { database_url, amqp_url, db_pool_size, .. } = &config.common;
     let pool = db::lazy_pool(database_url, *db_pool_size).context("DATABASE_URL is not a valid Postgres URL")?;
-    let publisher = Arc::new(Publisher::new(amqp_url.clone(), Topology::new(queue_prefix)));
+    let publisher = Arc::new(Publisher::new(amqp_url.clone(), config.common.topology()));
     let shutdown = CancellationToken::new();
     let relay = tokio::spawn(outbox::relay(
         pool.clone(),

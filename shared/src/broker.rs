@@ -14,9 +14,11 @@ use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, Exchange
 
 use crate::message::QueueTask;
 
-/// How many times RabbitMQ delivers a task before dead-lettering it. Deliveries fail
-/// only when a worker dies or gives a task back after exhausting its own retries.
-pub const DELIVERY_LIMIT: i32 = 10;
+/// How many times RabbitMQ delivers a task, by default, before dead-lettering it.
+/// Deliveries fail only when a worker dies holding the task or gives it back after
+/// exhausting its own retries, so this is generous: a few worker crashes must not
+/// dead-letter healthy work.
+pub const DEFAULT_DELIVERY_LIMIT: i32 = 10;
 
 /// Queue and exchange names under one prefix.
 #[derive(Debug, Clone)]
@@ -24,11 +26,15 @@ pub struct Topology {
     pub work_queue: String,
     pub dead_exchange: String,
     pub dead_queue: String,
+    /// `x-delivery-limit` of the work queue. Every process declaring the queue must use
+    /// the same value: RabbitMQ refuses a redeclaration with other arguments.
+    pub delivery_limit: i32,
 }
 
 impl Topology {
-    pub fn new(prefix: &str) -> Topology {
+    pub fn new(prefix: &str, delivery_limit: i32) -> Topology {
         Topology {
+            delivery_limit,
             work_queue: format!("{prefix}.chunks"),
             dead_exchange: format!("{prefix}.dead"),
             dead_queue: format!("{prefix}.chunks.dead"),
@@ -53,18 +59,20 @@ impl Topology {
         channel
             .queue_bind(&self.dead_queue, &self.dead_exchange, "", QueueBindOptions::default(), FieldTable::default())
             .await?;
-        channel.queue_declare(&self.work_queue, durable, quorum_args(Some(&self.dead_exchange))).await?;
+        channel
+            .queue_declare(&self.work_queue, durable, quorum_args(Some((&self.dead_exchange, self.delivery_limit))))
+            .await?;
         Ok(())
     }
 }
 
 /// Quorum queues: replicated when RabbitMQ is a cluster, durable, and they count
 /// deliveries, which is what bounds a poison message.
-fn quorum_args(dead_exchange: Option<&str>) -> FieldTable {
+fn quorum_args(dead_letter: Option<(&str, i32)>) -> FieldTable {
     let mut args = FieldTable::default();
     args.insert("x-queue-type".into(), AMQPValue::LongString(LongString::from("quorum")));
-    if let Some(exchange) = dead_exchange {
-        args.insert("x-delivery-limit".into(), AMQPValue::LongInt(DELIVERY_LIMIT));
+    if let Some((exchange, limit)) = dead_letter {
+        args.insert("x-delivery-limit".into(), AMQPValue::LongInt(limit));
         args.insert("x-dead-letter-exchange".into(), AMQPValue::LongString(LongString::from(exchange)));
     }
     args

@@ -68,11 +68,18 @@ pub struct Common {
     /// Prefix of every exchange and queue name, so several deployments (or tests) can
     /// share one broker.
     pub queue_prefix: String,
+    /// Deliveries of a chunk task before RabbitMQ dead-letters it.
+    pub delivery_limit: i32,
     pub db_pool_size: u32,
     pub json_logs: bool,
 }
 
 impl Common {
+    /// The queue topology these settings name.
+    pub fn topology(&self) -> crate::broker::Topology {
+        crate::broker::Topology::new(&self.queue_prefix, self.delivery_limit)
+    }
+
     pub fn from_env(default_pool: u32) -> Result<Common, ConfigError> {
         let log_format: String = var("RATIFY_LOG_FORMAT", "text".to_owned())?;
         let json_logs = match log_format.as_str() {
@@ -90,6 +97,11 @@ impl Common {
             database_url: required("DATABASE_URL")?,
             amqp_url: required("AMQP_URL")?,
             queue_prefix: var("RATIFY_QUEUE_PREFIX", "ratify".to_owned())?,
+            delivery_limit: in_range(
+                "RATIFY_DELIVERY_LIMIT",
+                var("RATIFY_DELIVERY_LIMIT", crate::broker::DEFAULT_DELIVERY_LIMIT)?,
+                1..=1000,
+            )?,
             db_pool_size: in_range("RATIFY_DB_POOL_SIZE", var("RATIFY_DB_POOL_SIZE", default_pool)?, 1..=500)?,
             json_logs,
         })

@@ -235,7 +235,7 @@ impl Drop for Stack {
 
 async fn delete_queues(amqp_url: &str, prefix: &str) {
     use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
-    let topology = ratify_shared::broker::Topology::new(prefix);
+    let topology = ratify_shared::broker::Topology::new(prefix, ratify_shared::broker::DEFAULT_DELIVERY_LIMIT);
     let Ok(connection) = lapin::Connection::connect(amqp_url, lapin::ConnectionProperties::default()).await else {
         return;
     };

@@ -399,19 +399,28 @@ async fn amend_then_approve_in_one_batch() {
 async fn same_transaction_items_keep_array_order_across_chunks_and_workers() {
     let stack = Stack::builder().workers(3).env("RATIFY_CHUNK_SIZE", 2).start().await;
     let client = advertiser(&stack, 2016, "EUR", &default_10()).await;
-    let targets = client.record_simple(2016, "EUR", "TGT", 6).await;
-    let fillers = client.record_simple(2016, "EUR", "FILL", 30).await;
+    let far = client.record_simple(2016, "EUR", "FAR", 4).await;
+    let near = client.record_simple(2016, "EUR", "NEAR", 10).await;
+    let fillers = client.record_simple(2016, "EUR", "FILL", 24).await;
     let mut fill = fillers.iter().map(|&id| approve(id));
-    // Amends of every target first, then fillers, then the approves in reverse order
-    // with fillers between, then a decline of the first target (approved: locked).
-    // With chunks of 2, an amend and its approve are 20+ positions apart.
-    let mut batch: Vec<Value> = targets.iter().map(|&id| amend(id, false, 80.0, &[("DEFAULT", 80.0)])).collect();
-    batch.extend(fill.by_ref().take(18));
-    for &id in targets.iter().rev() {
+    let amend_80 = |id| amend(id, false, 80.0, &[("DEFAULT", 80.0)]);
+    // Cut into plain runs of 2, the array would put each amend and its approve in
+    // different chunks: the `far` ones 40+ positions apart (amends first, approves
+    // last, in reverse order); the `near` ones in adjacent chunks (amend at an odd
+    // index, a filler, the approve), which workers take at the same moment.
+    let mut batch: Vec<Value> = far.iter().map(|&id| amend_80(id)).collect();
+    for &id in &near {
+        batch.extend(fill.by_ref().take(1));
+        batch.push(amend_80(id));
+        batch.extend(fill.by_ref().take(1));
         batch.push(approve(id));
-        batch.extend(fill.by_ref().take(2));
     }
-    batch.push(decline(targets[0], "too late"));
+    for &id in far.iter().rev() {
+        batch.push(approve(id));
+        batch.extend(fill.by_ref().take(1));
+    }
+    // Approved is final: a later decline of the same transaction is refused.
+    batch.push(decline(far[0], "too late"));
     assert_eq!(fill.next(), None, "all fillers used");
     let n = batch.len();
     let job = client.run(2016, &Value::Array(batch)).await;
@@ -420,7 +429,7 @@ async fn same_transaction_items_keep_array_order_across_chunks_and_workers() {
         assert_code(&job, i, OK);
     }
     assert_code(&job, n - 1, UNPROCESSABLE);
-    for &id in &targets {
+    for &id in far.iter().chain(&near) {
         let t = client.transaction(2016, id).await;
         assert_eq!(t["commissionStatus"], json!("approved"), "{t}");
         assert_eq!(t["amended"], json!(true), "{t}");

@@ -10,6 +10,8 @@ pub struct WorkerConfig {
     pub concurrency: u16,
     /// Seconds a worker waits for in-flight chunks on SIGTERM before giving them back.
     pub drain_seconds: u64,
+    /// In-process retries of a failing chunk before it goes back to the broker.
+    pub chunk_retries: usize,
 }
 
 impl WorkerConfig {
@@ -19,6 +21,7 @@ impl WorkerConfig {
             common: Common::from_env(u32::from(concurrency) + 1)?,
             concurrency,
             drain_seconds: in_range("RATIFY_DRAIN_SECONDS", var("RATIFY_DRAIN_SECONDS", 30)?, 0..=3600)?,
+            chunk_retries: in_range("RATIFY_CHUNK_RETRIES", var("RATIFY_CHUNK_RETRIES", 3)?, 0..=100)?,
         })
     }
 }

@@ -1,12 +1,17 @@
 //! The consume loop: connect (with backoff, again after any broker restart), take
 //! deliveries up to the prefetch, apply each chunk, and ack only after Postgres has
-//! committed. Work that fails is retried here with backoff, then given back to the
-//! broker, whose delivery limit dead-letters it for good.
+//! committed.
+//!
+//! Failures come in two kinds. Postgres being away is not the chunk's fault: the worker
+//! keeps the delivery and retries with capped backoff until the database is back (or
+//! the worker stops, which gives the delivery back). Any other error is retried a few
+//! times with backoff, then the delivery is given back to the broker, whose delivery
+//! limit dead-letters it; the dead-letter consumer records `[500]` for its items.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use backon::{ExponentialBuilder, Retryable};
+use backon::{BackoffBuilder, ExponentialBuilder, Retryable};
 use futures::StreamExt;
 use lapin::message::Delivery;
 use lapin::options::{BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicNackOptions};
@@ -36,15 +41,22 @@ pub struct Consumer {
     pub topology: Topology,
     pub prefetch: u16,
     pub drain: Duration,
+    /// In-process retries of a failing chunk before it is given back to the broker.
+    pub retries: usize,
 }
 
-/// In-process retries of one chunk before it is given back to the broker.
-fn chunk_retry() -> ExponentialBuilder {
+/// The one retry policy for a chunk: jittered exponential backoff, 200 ms to 5 s.
+fn chunk_retry(times: usize) -> ExponentialBuilder {
     ExponentialBuilder::default()
         .with_min_delay(Duration::from_millis(200))
         .with_max_delay(Duration::from_secs(5))
-        .with_max_times(5)
+        .with_max_times(times)
         .with_jitter()
+}
+
+/// Whether an error means "Postgres is away" rather than "this chunk is bad".
+fn database_away(error: &anyhow::Error) -> bool {
+    error.downcast_ref::<sqlx::Error>().is_some_and(ratify_shared::db::is_transient)
 }
 
 impl Consumer {
@@ -94,7 +106,8 @@ impl Consumer {
                 next = deliveries.next() => match next {
                     Some(Ok(delivery)) => {
                         let this = self.clone();
-                        tracker.spawn(async move { this.handle(lane, delivery).await });
+                        let stop = shutdown.clone();
+                        tracker.spawn(async move { this.handle(lane, delivery, stop).await });
                     }
                     Some(Err(e)) => break Err(e),
                     None => break Ok(()),
@@ -112,7 +125,7 @@ impl Consumer {
         outcome
     }
 
-    async fn handle(&self, lane: Lane, delivery: Delivery) {
+    async fn handle(&self, lane: Lane, delivery: Delivery, shutdown: CancellationToken) {
         let task = match QueueTask::from_bytes(&delivery.data) {
             Ok(task) => task,
             Err(e) => {
@@ -125,31 +138,45 @@ impl Consumer {
         let QueueTask::ApplyChunk { advertiser_id, job_id, chunk_no } = task;
         let id = ChunkId { advertiser_id, job_id, chunk_no };
         let span = tracing::info_span!("chunk", %job_id, advertiser_id, chunk_no, ?lane);
-        self.finish(lane, id, delivery).instrument(span).await;
+        self.finish(lane, id, delivery, shutdown).instrument(span).await;
     }
 
-    async fn finish(&self, lane: Lane, id: ChunkId, delivery: Delivery) {
-        let result = (|| async {
+    async fn finish(&self, lane: Lane, id: ChunkId, delivery: Delivery, shutdown: CancellationToken) {
+        let attempt = || async {
             match lane {
                 Lane::Work => apply_chunk(&self.pool, id).await,
                 Lane::Dead => give_up_chunk(&self.pool, id).await,
             }
-        })
-        .retry(chunk_retry())
-        .notify(|e, wait| tracing::warn!(error = %e, ?wait, "chunk failed; retrying"))
-        .await;
+        };
+        // Bounded retries of a chunk that fails for any other reason.
+        let mut delays = chunk_retry(self.retries).build();
+        let result = loop {
+            // While Postgres is away, retry without counting, for as long as it takes.
+            let outcome = attempt
+                .retry(chunk_retry(usize::MAX))
+                .when(database_away)
+                .notify(|e, wait| tracing::warn!(error = %e, ?wait, "database unavailable; retrying the chunk"));
+            let outcome = tokio::select! {
+                outcome = outcome => outcome,
+                _ = shutdown.cancelled() => {
+                    tracing::info!("stopping: giving the chunk back unapplied");
+                    return;
+                }
+            };
+            match (outcome, delays.next()) {
+                (Err(e), Some(wait)) => {
+                    tracing::warn!(error = %e, ?wait, "chunk failed; retrying");
+                    tokio::time::sleep(wait).await;
+                }
+                (outcome, _) => break outcome,
+            }
+        };
         match result {
             Ok(done) => {
                 match done {
-                    ChunkResult::Applied { items, job_done } => {
-                        tracing::info!(items, job_done, "chunk applied")
-                    }
-                    ChunkResult::AlreadyDone => {
-                        tracing::info!("chunk already applied; acknowledging the duplicate")
-                    }
-                    ChunkResult::Missing => {
-                        tracing::warn!("chunk does not exist (job purged?); dropping the message")
-                    }
+                    ChunkResult::Applied { items, job_done } => tracing::info!(items, job_done, "chunk applied"),
+                    ChunkResult::AlreadyDone => tracing::info!("chunk already applied; acknowledging the duplicate"),
+                    ChunkResult::Missing => tracing::warn!("chunk does not exist (job purged?); dropping the message"),
                 }
                 if let Err(e) = delivery.ack(BasicAckOptions::default()).await {
                     // The commit stands; the broker will redeliver and the duplicate is a no-op.

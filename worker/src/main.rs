@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use ratify_shared::broker::Topology;
 use ratify_shared::config::init_tracing;
 use ratify_shared::db;
 use ratify_shared::outbox::{self, Publisher};
@@ -27,14 +26,14 @@ async fn main() -> anyhow::Result<()> {
     let consumer = Arc::new(Consumer {
         pool,
         amqp_url: config.common.amqp_url.clone(),
-        topology: Topology::new(&config.common.queue_prefix),
+        topology: config.common.topology(),
         prefetch: config.concurrency,
         drain: Duration::from_secs(config.drain_seconds),
+        retries: config.chunk_retries,
     });
     let shutdown = CancellationToken::new();
     // Workers relay too, so a job whose publish failed is delivered even while no api runs.
-    let publisher =
-        Arc::new(Publisher::new(config.common.amqp_url.clone(), Topology::new(&config.common.queue_prefix)));
+    let publisher = Arc::new(Publisher::new(config.common.amqp_url.clone(), config.common.topology()));
     let relay = tokio::spawn(outbox::relay(
         consumer.pool.clone(),
         publisher,
