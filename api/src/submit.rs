@@ -74,7 +74,7 @@ pub async fn accept(
 
     let tasks: Vec<QueueTask> =
         (0..chunks.len() as i32).map(|chunk_no| QueueTask::ApplyChunk { advertiser_id, job_id, chunk_no }).collect();
-    match state.publisher.publish(&tasks).await {
+    match state.publisher.publish(chunks.len() as i32, &tasks).await {
         Ok(()) => {
             let numbers: Vec<i32> = (0..chunks.len() as i32).collect();
             let mut conn = state.pool.acquire().await?;

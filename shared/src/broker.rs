@@ -23,7 +23,11 @@ pub const DEFAULT_DELIVERY_LIMIT: i32 = 10;
 /// Queue and exchange names under one prefix.
 #[derive(Debug, Clone)]
 pub struct Topology {
+    /// Chunks of large jobs, in order of acceptance.
     pub work_queue: String,
+    /// Chunks of single-chunk jobs: a small job is not stuck behind a large backlog,
+    /// because workers consume this queue on channels of its own.
+    pub express_queue: String,
     pub dead_exchange: String,
     pub dead_queue: String,
     /// `x-delivery-limit` of the work queue. Every process declaring the queue must use
@@ -36,6 +40,7 @@ impl Topology {
         Topology {
             delivery_limit,
             work_queue: format!("{prefix}.chunks"),
+            express_queue: format!("{prefix}.chunks.express"),
             dead_exchange: format!("{prefix}.dead"),
             dead_queue: format!("{prefix}.chunks.dead"),
         }
@@ -59,10 +64,20 @@ impl Topology {
         channel
             .queue_bind(&self.dead_queue, &self.dead_exchange, "", QueueBindOptions::default(), FieldTable::default())
             .await?;
-        channel
-            .queue_declare(&self.work_queue, durable, quorum_args(Some((&self.dead_exchange, self.delivery_limit))))
-            .await?;
+        for queue in [&self.work_queue, &self.express_queue] {
+            let args = quorum_args(Some((&self.dead_exchange, self.delivery_limit)));
+            channel.queue_declare(queue, durable, args).await?;
+        }
         Ok(())
+    }
+
+    /// The queue for a chunk of a job with `chunk_count` chunks.
+    pub fn queue_for(&self, chunk_count: i32) -> &str {
+        if chunk_count <= 1 {
+            &self.express_queue
+        } else {
+            &self.work_queue
+        }
     }
 }
 
@@ -120,12 +135,12 @@ pub enum PublishError {
     Nacked,
 }
 
-/// Publishes `tasks` as persistent messages to `queue` and waits until the broker has
-/// confirmed every one. Publishes are pipelined; confirms are awaited together.
-pub async fn publish_confirmed(channel: &Channel, queue: &str, tasks: &[QueueTask]) -> Result<(), PublishError> {
+/// Publishes each `(queue, task)` as a persistent message and waits until the broker
+/// has confirmed every one. Publishes are pipelined; confirms are awaited together.
+pub async fn publish_confirmed(channel: &Channel, tasks: &[(&str, QueueTask)]) -> Result<(), PublishError> {
     let properties = BasicProperties::default().with_delivery_mode(2).with_content_type("application/json".into());
     let mut confirms = Vec::with_capacity(tasks.len());
-    for task in tasks {
+    for (queue, task) in tasks {
         let confirm = channel
             .basic_publish("", queue, BasicPublishOptions::default(), &task.to_bytes(), properties.clone())
             .await?;

@@ -50,11 +50,24 @@ impl Publisher {
         Ok(channel)
     }
 
-    /// Publishes tasks and waits for the broker's confirms, within a deadline.
-    pub async fn publish(&self, tasks: &[QueueTask]) -> Result<(), PublishError> {
+    /// The topology it publishes to.
+    pub fn topology(&self) -> &Topology {
+        &self.topology
+    }
+
+    /// Publishes the chunk tasks of a job with `chunk_count` chunks (to the express queue
+    /// for a single-chunk job) and waits for the broker's confirms, within a deadline.
+    pub async fn publish(&self, chunk_count: i32, tasks: &[QueueTask]) -> Result<(), PublishError> {
+        let queue = self.topology.queue_for(chunk_count);
+        let routed: Vec<(&str, QueueTask)> = tasks.iter().map(|t| (queue, t.clone())).collect();
+        self.publish_routed(&routed).await
+    }
+
+    /// Publishes each `(queue, task)` and waits for the broker's confirms, within a deadline.
+    pub async fn publish_routed(&self, tasks: &[(&str, QueueTask)]) -> Result<(), PublishError> {
         let attempt = async {
             let channel = self.channel().await?;
-            broker::publish_confirmed(&channel, &self.topology.work_queue, tasks).await
+            broker::publish_confirmed(&channel, tasks).await
         };
         let result = match tokio::time::timeout(PUBLISH_TIMEOUT, attempt).await {
             Ok(result) => result,
@@ -103,11 +116,14 @@ async fn relay_once(pool: &PgPool, publisher: &Publisher, grace: Duration) -> an
     if chunks.is_empty() {
         return Ok(0);
     }
-    let tasks: Vec<QueueTask> = chunks
+    let tasks: Vec<(&str, QueueTask)> = chunks
         .iter()
-        .map(|c| QueueTask::ApplyChunk { advertiser_id: c.advertiser_id, job_id: c.job_id, chunk_no: c.chunk_no })
+        .map(|c| {
+            let task = QueueTask::ApplyChunk { advertiser_id: c.advertiser_id, job_id: c.job_id, chunk_no: c.chunk_no };
+            (publisher.topology().queue_for(c.chunk_count), task)
+        })
         .collect();
-    publisher.publish(&tasks).await?;
+    publisher.publish_routed(&tasks).await?;
     db::chunks::mark_published(&mut tx, &chunks).await?;
     tx.commit().await?;
     Ok(chunks.len())

@@ -240,7 +240,7 @@ async fn delete_queues(amqp_url: &str, prefix: &str) {
         return;
     };
     if let Ok(channel) = connection.create_channel().await {
-        for queue in [&topology.work_queue, &topology.dead_queue] {
+        for queue in [&topology.work_queue, &topology.express_queue, &topology.dead_queue] {
             let _ = channel.queue_delete(queue, QueueDeleteOptions::default()).await;
         }
         let _ = channel.exchange_delete(&topology.dead_exchange, ExchangeDeleteOptions::default()).await;

@@ -122,8 +122,8 @@ async fn references_by_id_order_ref_and_across_dst() {
     let t = client.transaction(3001, ids[3]).await;
     assert_status(&t, "declined");
     assert_eq!(t["declineReason"], json!("order returned"), "{t}");
-    for i in 6..10 {
-        assert_untouched(&client.transaction(3001, ids[i]).await);
+    for &id in &ids[6..10] {
+        assert_untouched(&client.transaction(3001, id).await);
     }
 }
 

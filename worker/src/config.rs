@@ -5,8 +5,8 @@ use ratify_shared::config::{in_range, var, Common, ConfigError};
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
     pub common: Common,
-    /// Chunks applied at once (and the RabbitMQ prefetch). Each holds one Postgres
-    /// connection while it runs, so keep RATIFY_DB_POOL_SIZE at least this.
+    /// Chunks applied at once per lane (the RabbitMQ prefetch of each consumer). Each holds
+    /// one Postgres connection while it runs.
     pub concurrency: u16,
     /// Seconds a worker waits for in-flight chunks on SIGTERM before giving them back.
     pub drain_seconds: u64,
@@ -18,7 +18,9 @@ impl WorkerConfig {
     pub fn from_env() -> Result<WorkerConfig, ConfigError> {
         let concurrency = in_range("RATIFY_WORKER_CONCURRENCY", var("RATIFY_WORKER_CONCURRENCY", 4)?, 1..=64)?;
         Ok(WorkerConfig {
-            common: Common::from_env(u32::from(concurrency) + 1)?,
+            // Work and express lanes may each run `concurrency` chunks, plus the dead-letter
+            // lane and the relay.
+            common: Common::from_env(2 * u32::from(concurrency) + 2)?,
             concurrency,
             drain_seconds: in_range("RATIFY_DRAIN_SECONDS", var("RATIFY_DRAIN_SECONDS", 30)?, 0..=3600)?,
             chunk_retries: in_range("RATIFY_CHUNK_RETRIES", var("RATIFY_CHUNK_RETRIES", 3)?, 0..=100)?,

@@ -29,8 +29,11 @@ use crate::chunk::{apply_chunk, give_up_chunk, ChunkId, ChunkResult};
 /// Which queue a consumer serves and what it does with a chunk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lane {
-    /// Apply chunks.
+    /// Apply chunks of large jobs.
     Work,
+    /// Apply chunks of single-chunk jobs, on channels of their own so a small job never
+    /// waits behind a large backlog.
+    Express,
     /// Chunks RabbitMQ dead-lettered: record `[500]` outcomes.
     Dead,
 }
@@ -93,6 +96,7 @@ impl Consumer {
         let channel = broker::consumer_channel(connection, &self.topology, self.prefetch).await?;
         let queue = match lane {
             Lane::Work => &self.topology.work_queue,
+            Lane::Express => &self.topology.express_queue,
             Lane::Dead => &self.topology.dead_queue,
         };
         let mut deliveries =
@@ -144,7 +148,7 @@ impl Consumer {
     async fn finish(&self, lane: Lane, id: ChunkId, delivery: Delivery, shutdown: CancellationToken) {
         let attempt = || async {
             match lane {
-                Lane::Work => apply_chunk(&self.pool, id).await,
+                Lane::Work | Lane::Express => apply_chunk(&self.pool, id).await,
                 Lane::Dead => give_up_chunk(&self.pool, id).await,
             }
         };

@@ -42,12 +42,13 @@ async fn main() -> anyhow::Result<()> {
         shutdown.clone(),
     ));
     let work = tokio::spawn(consumer.clone().run(Lane::Work, shutdown.clone()));
+    let express = tokio::spawn(consumer.clone().run(Lane::Express, shutdown.clone()));
     let dead = tokio::spawn(consumer.clone().run(Lane::Dead, shutdown.clone()));
     tracing::info!(concurrency = config.concurrency, "worker started");
     shutdown_signal().await;
     tracing::info!("shutting down: finishing or giving back in-flight chunks");
     shutdown.cancel();
-    let _ = tokio::join!(work, dead, relay);
+    let _ = tokio::join!(work, express, dead, relay);
     tracing::info!("stopped");
     Ok(())
 }

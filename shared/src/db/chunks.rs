@@ -121,6 +121,8 @@ pub struct UnpublishedChunk {
     pub advertiser_id: i64,
     pub job_id: Uuid,
     pub chunk_no: i32,
+    /// Chunks of the chunk's job, which picks its queue.
+    pub chunk_count: i32,
 }
 
 /// Chunks written before `older_than` whose message was never confirmed (the broker was
@@ -132,7 +134,7 @@ pub async fn unpublished(
     limit: i64,
 ) -> sqlx::Result<Vec<UnpublishedChunk>> {
     sqlx::query_as(
-        "SELECT c.advertiser_id, c.job_id, c.chunk_no FROM job_chunks c
+        "SELECT c.advertiser_id, c.job_id, c.chunk_no, j.chunk_count FROM job_chunks c
          JOIN jobs j ON j.advertiser_id = c.advertiser_id AND j.id = c.job_id
          WHERE c.published_at IS NULL AND c.done_at IS NULL AND j.created_at < $1
          ORDER BY j.created_at, c.chunk_no LIMIT $2 FOR UPDATE OF c SKIP LOCKED",
