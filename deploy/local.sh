@@ -30,9 +30,16 @@ Commands:
   servers             start (or reuse) Postgres and RabbitMQ, print env exports
   up [--workers N]    servers + release build + migrate + api + N workers (default 2)
   down                stop everything this script started (api, workers, RabbitMQ, epmd, Postgres)
-  test [ARGS...]      servers + debug build + cargo nextest (or cargo test); ARGS go to the runner
+  test [ARGS...]      servers + debug build + cargo nextest (or cargo test); ARGS go to the runner;
+                      without ARGS also a quick benchmark smoke run (figures printed, not asserted)
+  bench [--quick]     servers + release build + the benchmark harness (SPEC section 7), prints a table
   env                 print export lines for the running servers (eval "\$(deploy/local.sh env)")
   status              show which of our processes are alive
+  stop-postgres [--immediate]
+                      stop only Postgres (--immediate: no shutdown checkpoint, as after a crash)
+  start-postgres      start (or reuse) only Postgres
+  stop-rabbitmq       stop only RabbitMQ (and its epmd)
+  start-rabbitmq      start (or reuse) only RabbitMQ
   help                this text
 
 Environment (defaults in brackets):
@@ -199,7 +206,52 @@ cmd_test() {
     else
         cargo test --workspace --no-fail-fast "$@" || rc=$?
     fi
+    # The benchmark harness as a smoke check, on the debug build already made: its
+    # figures are printed, never asserted (real figures come from `bench`).
+    if [ "$rc" -eq 0 ] && [ $# -eq 0 ]; then
+        "$t/debug/ratify-bench" --quick || rc=$?
+    fi
     exit "$rc"
+}
+
+cmd_bench() {
+    local t
+    start_servers
+    t=$(target_dir)
+    export RATIFY_TEST_DATABASE_URL=$TEST_DATABASE_URL
+    export RATIFY_TEST_AMQP_URL=$AMQP_URL
+    export RATIFY_BIN_DIR=$t/release
+    cd "$ROOT"
+    cargo build --release --bins
+    exec "$t/release/ratify-bench" "$@"
+}
+
+# Single-server commands, for fault tests that restart one dependency under load.
+cmd_stop_postgres() {
+    case ${1:-} in
+        --immediate) PG_STOP_MODE=immediate ;;
+        '') ;;
+        *) die "stop-postgres: unknown argument '$1' (see deploy/local.sh help)" ;;
+    esac
+    prepare_dirs
+    stop_postgres
+}
+
+cmd_start_postgres() {
+    prepare_dirs
+    ensure_packages
+    start_postgres
+}
+
+cmd_stop_rabbitmq() {
+    prepare_dirs
+    stop_rabbitmq
+}
+
+cmd_start_rabbitmq() {
+    prepare_dirs
+    ensure_packages
+    start_rabbitmq
 }
 
 status_line() {
@@ -241,8 +293,13 @@ main() {
         up) cmd_up "$@" ;;
         down) cmd_down "$@" ;;
         test) cmd_test "$@" ;;
+        bench) cmd_bench "$@" ;;
         env) cmd_env "$@" ;;
         status) cmd_status "$@" ;;
+        stop-postgres) cmd_stop_postgres "$@" ;;
+        start-postgres) cmd_start_postgres "$@" ;;
+        stop-rabbitmq) cmd_stop_rabbitmq "$@" ;;
+        start-rabbitmq) cmd_start_rabbitmq "$@" ;;
         help | -h | --help) usage ;;
         *) usage >&2; exit 2 ;;
     esac

@@ -9,6 +9,7 @@ PG_SOCK=$PG_DIR/run
 PG_LOG=$LOG_DIR/postgres.log
 PG_PORT_FILE=$RUN_DIR/postgres.port
 PG_PID_FILE=$RUN_DIR/postgres.pid   # copy of postmaster.pid's first line
+PG_STOP_MODE=fast                   # pg_ctl stop mode; stop-postgres --immediate sets immediate
 
 as_pg() { runuser -u postgres -- "$@"; }
 
@@ -97,7 +98,7 @@ stop_postgres() {
     fi
     bin=$(pg_bin_dir)
     log "stopping postgres (pid $pid)"
-    as_pg "$bin/pg_ctl" -D "$PG_DATA" -m fast -w -t 60 stop >&2 || {
+    as_pg "$bin/pg_ctl" -D "$PG_DATA" -m "$PG_STOP_MODE" -w -t 60 stop >&2 || {
         log "pg_ctl stop failed; sending KILL to postmaster $pid"
         kill -KILL "$pid" 2>/dev/null || true
     }

@@ -42,6 +42,11 @@ impl Client {
         Client { http: reqwest::Client::new(), base: base.to_owned(), token: token.to_owned() }
     }
 
+    /// The same client aimed at another base URL (after the api restarted elsewhere).
+    pub fn rebase(&self, base: &str) -> Client {
+        Client { http: self.http.clone(), base: base.to_owned(), token: self.token.clone() }
+    }
+
     /// Any request; returns status and body (JSON, or a string if not JSON).
     pub async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> (StatusCode, Value) {
         let mut request = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(&self.token);

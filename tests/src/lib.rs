@@ -11,6 +11,7 @@ mod stack;
 
 pub use client::{Client, Job};
 pub use stack::{Stack, StackBuilder};
+pub mod servers;
 
 use std::future::Future;
 use std::time::{Duration, Instant};

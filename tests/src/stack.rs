@@ -35,11 +35,20 @@ fn with_database(url: &str, name: &str) -> String {
 pub struct StackBuilder {
     workers: usize,
     env: Vec<(String, String)>,
+    /// Servers other than RATIFY_TEST_DATABASE_URL / RATIFY_TEST_AMQP_URL.
+    servers: Option<(String, String)>,
 }
 
 impl StackBuilder {
     pub fn workers(mut self, n: usize) -> Self {
         self.workers = n;
+        self
+    }
+
+    /// Uses these servers (a superuser Postgres URL and a RabbitMQ URL) instead of
+    /// RATIFY_TEST_DATABASE_URL and RATIFY_TEST_AMQP_URL, e.g. a test's own [`crate::Servers`].
+    pub fn servers(mut self, database_admin_url: &str, amqp_url: &str) -> Self {
+        self.servers = Some((database_admin_url.to_owned(), amqp_url.to_owned()));
         self
     }
 
@@ -75,12 +84,14 @@ pub struct Stack {
 
 impl Stack {
     pub fn builder() -> StackBuilder {
-        StackBuilder { workers: 1, env: Vec::new() }
+        StackBuilder { workers: 1, env: Vec::new(), servers: None }
     }
 
     async fn start(builder: StackBuilder) -> anyhow::Result<Stack> {
-        let admin_url = env("RATIFY_TEST_DATABASE_URL")?;
-        let amqp_url = env("RATIFY_TEST_AMQP_URL")?;
+        let (admin_url, amqp_url) = match builder.servers.clone() {
+            Some(servers) => servers,
+            None => (env("RATIFY_TEST_DATABASE_URL")?, env("RATIFY_TEST_AMQP_URL")?),
+        };
         let suffix: u64 = rand::thread_rng().gen();
         let name = format!("ratify_t_{suffix:016x}");
         let mut admin = PgConnection::connect(&admin_url).await.context("connecting to RATIFY_TEST_DATABASE_URL")?;
@@ -182,6 +193,20 @@ impl Stack {
     /// Where the processes of this stack write their logs.
     pub fn log_dir(&self) -> &std::path::Path {
         &self.log_dir
+    }
+
+    /// The api's process id.
+    pub fn api_pid(&self) -> Option<u32> {
+        self.api.as_ref().map(Child::id)
+    }
+
+    /// Stops the api (SIGTERM, then waits); `start_api` starts a fresh one.
+    pub fn stop_api(&mut self) -> anyhow::Result<()> {
+        if let Some(mut child) = self.api.take() {
+            Command::new("kill").arg("-TERM").arg(child.id().to_string()).status()?;
+            child.wait()?;
+        }
+        Ok(())
     }
 
     /// Process ids of the running workers.

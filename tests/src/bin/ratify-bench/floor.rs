@@ -1,0 +1,53 @@
+//! B0, the Postgres floor: what this machine's Postgres does with the same schema when
+//! nothing but the essential statements run — per 1,000-item chunk, one
+//! `UPDATE … FROM unnest(…)` and one outcome insert, in one transaction, over two
+//! connections.
+
+use std::time::Instant;
+
+use futures::future::try_join_all;
+use ratify_tests::Stack;
+use uuid::Uuid;
+
+use crate::data::{Scale, Seeded, FLOOR_ADVERTISER};
+
+const CHUNK: usize = 1_000;
+const CONNECTIONS: usize = 2;
+
+pub async fn measure(stack: &Stack, seeded: &Seeded, _scale: &Scale) -> anyhow::Result<f64> {
+    let job_id = Uuid::new_v4();
+    let chunks: Vec<(usize, &[i64])> = seeded.floor_ids.chunks(CHUNK).enumerate().collect();
+    let started = Instant::now();
+    let lanes = (0..CONNECTIONS).map(|lane| {
+        let mine: Vec<(usize, &[i64])> = chunks.iter().copied().filter(|(n, _)| n % CONNECTIONS == lane).collect();
+        async move {
+            let mut conn = stack.db.acquire().await?;
+            for (n, ids) in mine {
+                let indexes: Vec<i32> = (0..ids.len()).map(|i| (n * CHUNK + i) as i32).collect();
+                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                sqlx::query(
+                    "UPDATE transactions t SET commission_status = 'approved', validation_date = now()
+                     FROM unnest($2::bigint[]) AS u(id) WHERE t.advertiser_id = $1 AND t.id = u.id",
+                )
+                .bind(FLOOR_ADVERTISER)
+                .bind(ids)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO job_outcomes (advertiser_id, job_id, item_index, code, action, transaction_id)
+                     SELECT $1, $2, u.idx, 200, 'approve', u.id FROM unnest($3::int[], $4::bigint[]) AS u(idx, id)",
+                )
+                .bind(FLOOR_ADVERTISER)
+                .bind(job_id)
+                .bind(&indexes)
+                .bind(ids)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+            }
+            anyhow::Ok(())
+        }
+    });
+    try_join_all(lanes).await?;
+    Ok(seeded.floor_ids.len() as f64 / started.elapsed().as_secs_f64())
+}

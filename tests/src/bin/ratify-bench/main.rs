@@ -1,0 +1,65 @@
+//! `ratify-bench`: measures SPEC §7's scenarios B0–B5 against the real stack (release
+//! binaries, real Postgres and RabbitMQ) and prints one markdown table.
+//!
+//! Run it with `deploy/local.sh bench [--quick]`. The Postgres floor (B0) is measured in
+//! the same run on the same schema, so B2 reads as a ratio on any machine.
+
+mod data;
+mod floor;
+mod load;
+mod report;
+
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::Parser;
+use ratify_tests::Stack;
+
+use crate::data::Scale;
+use crate::report::{Report, Row};
+
+#[derive(Parser)]
+#[command(name = "ratify-bench", about = "Ratify's benchmark harness (SPEC §7)")]
+struct Args {
+    /// A scaled-down run (about a minute) for smoke checks.
+    #[arg(long)]
+    quick: bool,
+    /// Worker counts to run B2 with, comma-separated (the full run's default: 1,2,4).
+    #[arg(long, value_delimiter = ',')]
+    workers: Option<Vec<usize>>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let scale = if args.quick { Scale::quick() } else { Scale::full() };
+    let worker_counts = args.workers.unwrap_or_else(|| if args.quick { vec![2] } else { vec![1, 2, 4] });
+    let started = Instant::now();
+    let mut stack = Stack::builder().workers(0).start().await;
+    eprintln!("bench: database {} ({} scale)", stack.name, scale.name);
+
+    let mut seeded = data::seed(&stack, &scale).await.context("seeding")?;
+    let mut report = Report::new(&scale);
+    report.push(Row::note("seed", format!("{} transactions in {:.1} s", seeded.count, seeded.seconds)));
+
+    let floor = floor::measure(&stack, &seeded, &scale).await.context("B0")?;
+    report.set_floor(floor);
+
+    // A fresh api for B1, so its peak memory is that of taking batches.
+    stack.stop_api()?;
+    stack.start_api()?;
+    seeded.client = seeded.client.rebase(&stack.base_url);
+    load::b1(&mut stack, &seeded, &scale, &mut report).await.context("B1")?;
+
+    for (run, workers) in worker_counts.iter().enumerate() {
+        if run > 0 {
+            data::reset(&stack).await.context("resetting between B2 runs")?;
+        }
+        load::b2(&mut stack, &seeded, &scale, *workers, &mut report)
+            .await
+            .with_context(|| format!("B2 with {workers}"))?;
+    }
+    report.push(Row::note("total", format!("harness ran {:.0} s", started.elapsed().as_secs_f64())));
+    println!("{}", report.markdown());
+    Ok(())
+}

@@ -1,0 +1,243 @@
+//! Private Postgres and RabbitMQ servers for one fault test, started by the project's
+//! own script (`deploy/local.sh servers` with `RATIFY_LOCAL_DIR` pointing at a fresh
+//! folder under `target/fault-servers/`), so that stopping and restarting them never
+//! disturbs the tests that share the common servers.
+//!
+//! Ports are chosen below the kernel's ephemeral range: while a server is down, clients
+//! keep reconnecting to its port, and a port inside the ephemeral range could meanwhile
+//! be taken as the local end of one of those connections (even a TCP self-connection),
+//! which would keep the server from coming back.
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use rand::Rng;
+
+/// Ports handed out by this process, so that parallel tests never pick the same one.
+static TAKEN: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
+
+fn checkout() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// The lowest port of the kernel's ephemeral range (32768 when unreadable).
+fn ephemeral_low() -> u16 {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|p| p.parse().ok()))
+        .unwrap_or(32768)
+}
+
+fn bindable(port: u16) -> bool {
+    TcpListener::bind(("127.0.0.1", port)).is_ok() && TcpListener::bind(("0.0.0.0", port)).is_ok()
+}
+
+/// `n` distinct free ports below the ephemeral range, each checked three times.
+fn free_ports(n: usize) -> anyhow::Result<Vec<u16>> {
+    let high = ephemeral_low().clamp(12_000, 32_768);
+    let mut taken = TAKEN.lock().unwrap_or_else(|e| e.into_inner());
+    let taken = taken.get_or_insert_with(HashSet::new);
+    let mut ports = Vec::with_capacity(n);
+    for _ in 0..1000 {
+        if ports.len() == n {
+            break;
+        }
+        let port = rand::thread_rng().gen_range(10_000..high);
+        if taken.contains(&port) || ports.contains(&port) {
+            continue;
+        }
+        if (0..3).all(|_| bindable(port)) {
+            ports.push(port);
+        }
+    }
+    if ports.len() < n {
+        bail!("found only {} free ports below {high}", ports.len());
+    }
+    taken.extend(&ports);
+    Ok(ports)
+}
+
+/// How to run `deploy/local.sh` for one set of servers.
+#[derive(Debug, Clone)]
+struct Script {
+    dir: PathBuf,
+    log_dir: PathBuf,
+    /// RATIFY_PG_PORT, RATIFY_AMQP_PORT, RATIFY_AMQP_DIST_PORT, RATIFY_EPMD_PORT.
+    ports: [(&'static str, u16); 4],
+}
+
+impl Script {
+    /// Runs `deploy/local.sh ARGS` for these servers; returns its stdout. Progress goes
+    /// to `local.sh.log` in the log folder.
+    fn run(&self, args: &[&str]) -> anyhow::Result<String> {
+        let log_path = self.log_dir.join("local.sh.log");
+        let mut log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path)?;
+        writeln!(log, "$ deploy/local.sh {}", args.join(" "))?;
+        let started = Instant::now();
+        let output = Command::new(checkout().join("deploy/local.sh"))
+            .args(args)
+            .env("RATIFY_LOCAL_DIR", &self.dir)
+            .envs(self.ports.iter().map(|(k, v)| (*k, v.to_string())))
+            .env_remove("RATIFY_AMQP_MGMT")
+            .stdin(Stdio::null())
+            .stderr(log.try_clone()?)
+            .output()
+            .with_context(|| format!("running deploy/local.sh {}", args.join(" ")))?;
+        writeln!(log, "# {} after {:?}", output.status, started.elapsed())?;
+        if !output.status.success() {
+            bail!("deploy/local.sh {} failed ({}); see {}", args.join(" "), output.status, log_path.display());
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+
+    /// Stops everything of this folder and deletes it, keeping the servers' own logs in
+    /// the log folder.
+    fn tear_down(&self) {
+        if let Err(e) = self.run(&["down"]) {
+            eprintln!("stopping the private servers in {}: {e:?}", self.dir.display());
+        }
+        for (from, to) in [("logs", "logs"), ("rabbitmq/log", "rabbitmq-log")] {
+            if let Ok(entries) = std::fs::read_dir(self.dir.join(from)) {
+                let target = self.log_dir.join(to);
+                let _ = std::fs::create_dir_all(&target);
+                for entry in entries.flatten() {
+                    let _ = std::fs::copy(entry.path(), target.join(entry.file_name()));
+                }
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// One test's own Postgres and RabbitMQ. Dropping it stops both (`deploy/local.sh down`)
+/// and deletes their data, after copying their logs to `target/test-logs/servers-<name>/`.
+pub struct Servers {
+    pub name: String,
+    /// A superuser URL, as `RATIFY_TEST_DATABASE_URL` would be.
+    pub database_admin_url: String,
+    pub amqp_url: String,
+    script: Script,
+}
+
+impl Servers {
+    /// Starts both servers; `name` names the folder (a random suffix is added).
+    pub async fn start(name: &str) -> Servers {
+        let name = format!("{name}-{:08x}", rand::thread_rng().gen::<u32>());
+        match tokio::task::spawn_blocking(move || Servers::start_blocking(name)).await {
+            Ok(Ok(servers)) => servers,
+            Ok(Err(e)) => panic!("could not start private servers: {e:?}"),
+            Err(e) => panic!("could not start private servers: {e}"),
+        }
+    }
+
+    fn start_blocking(name: String) -> anyhow::Result<Servers> {
+        let log_dir = checkout().join("target/test-logs").join(format!("servers-{name}"));
+        std::fs::create_dir_all(&log_dir)?;
+        let dir = checkout().join("target/fault-servers").join(&name);
+        let mut last = None;
+        // A port may be taken between the check and the server's bind: pick again.
+        for _ in 0..3 {
+            std::fs::create_dir_all(&dir)?;
+            let p = free_ports(4)?;
+            let script = Script {
+                dir: dir.clone(),
+                log_dir: log_dir.clone(),
+                ports: [
+                    ("RATIFY_PG_PORT", p[0]),
+                    ("RATIFY_AMQP_PORT", p[1]),
+                    ("RATIFY_AMQP_DIST_PORT", p[2]),
+                    ("RATIFY_EPMD_PORT", p[3]),
+                ],
+            };
+            let started = script.run(&["servers"]).and_then(|stdout| {
+                Ok((export(&stdout, "RATIFY_TEST_DATABASE_URL")?, export(&stdout, "RATIFY_TEST_AMQP_URL")?))
+            });
+            match started {
+                Ok((database_admin_url, amqp_url)) => {
+                    return Ok(Servers { name, database_admin_url, amqp_url, script });
+                }
+                Err(e) => {
+                    script.tear_down();
+                    last = Some(e);
+                }
+            }
+        }
+        Err(last.unwrap_or_else(|| anyhow::anyhow!("no attempt made")))
+    }
+
+    async fn run(&self, args: &'static [&'static str]) {
+        let script = self.script.clone();
+        match tokio::task::spawn_blocking(move || script.run(args)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => panic!("{e:?}"),
+            Err(e) => panic!("deploy/local.sh {args:?}: {e}"),
+        }
+    }
+
+    /// Stops Postgres with a fast shutdown (clients are disconnected at once).
+    pub async fn stop_postgres(&self) {
+        self.run(&["stop-postgres"]).await
+    }
+
+    /// Stops Postgres without a shutdown checkpoint: the next start recovers from the
+    /// WAL, as after a crash.
+    pub async fn crash_postgres(&self) {
+        self.run(&["stop-postgres", "--immediate"]).await
+    }
+
+    /// Starts Postgres again (same data, same port); returns once it accepts connections.
+    pub async fn start_postgres(&self) {
+        self.run(&["start-postgres"]).await
+    }
+
+    pub async fn restart_postgres(&self) {
+        self.stop_postgres().await;
+        self.start_postgres().await;
+    }
+
+    /// Stops RabbitMQ gracefully (its queues and persistent messages stay on disk).
+    pub async fn stop_rabbitmq(&self) {
+        self.run(&["stop-rabbitmq"]).await
+    }
+
+    /// Starts RabbitMQ again (same data, same ports); returns once its AMQP listener is open.
+    pub async fn start_rabbitmq(&self) {
+        self.run(&["start-rabbitmq"]).await
+    }
+
+    pub async fn restart_rabbitmq(&self) {
+        self.stop_rabbitmq().await;
+        self.start_rabbitmq().await;
+    }
+}
+
+/// The value of `export NAME=value` in the script's output (`printf %q` quoting undone).
+fn export(stdout: &str, name: &str) -> anyhow::Result<String> {
+    let prefix = format!("export {name}=");
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .with_context(|| format!("deploy/local.sh servers printed no {name}: {stdout}"))?;
+    let line = line.trim();
+    if let Some(quoted) = line.strip_prefix('\'').and_then(|l| l.strip_suffix('\'')) {
+        return Ok(quoted.to_owned());
+    }
+    let mut value = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        value.push(if c == '\\' { chars.next().unwrap_or('\\') } else { c });
+    }
+    Ok(value)
+}
+
+impl Drop for Servers {
+    fn drop(&mut self) {
+        self.script.tear_down();
+    }
+}
