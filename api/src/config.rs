@@ -13,6 +13,8 @@ pub struct ApiConfig {
     pub max_batch_bytes: usize,
     pub max_body_bytes: usize,
     pub chunk_size: usize,
+    /// Bytes of finished jobs' rendered item lists kept in memory (0: none).
+    pub output_cache_bytes: u64,
 }
 
 impl ApiConfig {
@@ -45,6 +47,11 @@ impl ApiConfig {
                 1024..=1024 * 1024 * 1024,
             )?,
             chunk_size: in_range("RATIFY_CHUNK_SIZE", var("RATIFY_CHUNK_SIZE", 1000)?, 1..=100_000)?,
+            output_cache_bytes: in_range(
+                "RATIFY_OUTPUT_CACHE_BYTES",
+                var("RATIFY_OUTPUT_CACHE_BYTES", 64 * 1024 * 1024)?,
+                0..=16 * 1024 * 1024 * 1024,
+            )?,
         })
     }
 }

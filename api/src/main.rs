@@ -5,6 +5,7 @@ mod auth;
 mod config;
 mod error;
 mod ingest;
+mod output_cache;
 mod routes;
 mod state;
 mod stream;
@@ -73,6 +74,7 @@ async fn serve() -> anyhow::Result<()> {
         pool,
         publisher,
         admin_token_hash: auth::hash(&config.admin_token).into(),
+        outputs: Arc::new(output_cache::OutputCache::new(config.output_cache_bytes)),
         config: Arc::new(config.clone()),
     };
     let listener = tokio::net::TcpListener::bind(config.addr)

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use sqlx::PgPool;
 
 use crate::config::ApiConfig;
+use crate::output_cache::OutputCache;
 use ratify_shared::outbox::Publisher;
 
 #[derive(Clone)]
@@ -13,4 +14,5 @@ pub struct AppState {
     pub publisher: Arc<Publisher>,
     pub config: Arc<ApiConfig>,
     pub admin_token_hash: Arc<[u8]>,
+    pub outputs: Arc<OutputCache>,
 }

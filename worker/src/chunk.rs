@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use anyhow::Context;
 use chrono::Utc;
 use ratify_shared::apply::{apply, TransactionState};
-use ratify_shared::batch::Echo;
+use ratify_shared::batch::{Command, Echo};
 use ratify_shared::commission::Part;
 use ratify_shared::db;
 use ratify_shared::db::chunks::OutcomeRows;
@@ -16,6 +16,12 @@ use ratify_shared::job::{JobItem, OutcomeCode, Plan};
 use ratify_shared::state::Status;
 use sqlx::PgPool;
 use uuid::Uuid;
+
+/// Another transaction changed one of the chunk's transactions between our read and our
+/// update. Nothing was written; applying the chunk again reads the new state.
+#[derive(Debug, thiserror::Error)]
+#[error("a transaction of the chunk changed concurrently; the chunk will be applied again")]
+pub struct Conflict;
 
 /// What happened to a chunk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,12 +96,12 @@ pub async fn apply_chunk(pool: &PgPool, id: ChunkId) -> anyhow::Result<ChunkResu
     let targets: BTreeSet<i64> = items.iter().filter_map(JobItem::target).collect();
     let targets: Vec<i64> = targets.into_iter().collect();
     let mut states: HashMap<i64, TransactionState> = HashMap::with_capacity(targets.len());
-    for row in db::transactions::lock_states(&mut tx, advertiser_id, &targets).await? {
+    let mut versions: HashMap<i64, String> = HashMap::with_capacity(targets.len());
+    for mut row in db::transactions::read_states(&mut tx, advertiser_id, &targets).await? {
+        versions.insert(row.id, std::mem::take(&mut row.version));
         states.insert(row.id, to_state(row)?);
     }
-    let needs_rates = items
-        .iter()
-        .any(|i| matches!(&i.plan, Plan::Apply { command: ratify_shared::batch::Command::Amend { .. }, .. }));
+    let needs_rates = items.iter().any(|i| matches!(&i.plan, Plan::Apply { command: Command::Amend { .. }, .. }));
     let rates = match states.values().next() {
         Some(state) if needs_rates => db::advertisers::rates(&mut tx, advertiser_id, state.currency.exponent()).await?,
         _ => HashMap::new(),
@@ -105,6 +111,7 @@ pub async fn apply_chunk(pool: &PgPool, id: ChunkId) -> anyhow::Result<ChunkResu
     let mut outcomes = OutcomeRows::default();
     let mut history = HistoryRows::default();
     let mut changed = BTreeSet::new();
+    let mut amended = BTreeSet::new();
     for item in &items {
         match &item.plan {
             Plan::Reject { code, description } => {
@@ -128,6 +135,9 @@ pub async fn apply_chunk(pool: &PgPool, id: ChunkId) -> anyhow::Result<ChunkResu
                         history.befores.push(change.before);
                         history.afters.push(change.after);
                         changed.insert(*transaction_id);
+                        if matches!(command, Command::Amend { .. }) {
+                            amended.insert(*transaction_id);
+                        }
                     }
                     push_outcome(
                         &mut outcomes,
@@ -144,12 +154,13 @@ pub async fn apply_chunk(pool: &PgPool, id: ChunkId) -> anyhow::Result<ChunkResu
 
     let mut updates = StateUpdates::default();
     for id in &changed {
-        let Some(s) = states.get(id) else { continue };
+        let (Some(s), Some(version)) = (states.get(id), versions.get(id)) else { continue };
         updates.ids.push(s.id);
+        updates.versions.push(version.clone());
         updates.statuses.push(s.status.as_str().to_owned());
         updates.sale_amounts.push(s.sale_amount);
         updates.commission_amounts.push(s.commission_amount);
-        updates.parts.push(parts_json(&s.parts)?);
+        updates.parts.push(if amended.contains(id) { Some(parts_json(&s.parts)?) } else { None });
         updates.decline_reasons.push(s.decline_reason.clone());
         updates.amended.push(s.amended);
         updates.amend_reasons.push(s.amend_reason.clone());
@@ -157,7 +168,11 @@ pub async fn apply_chunk(pool: &PgPool, id: ChunkId) -> anyhow::Result<ChunkResu
         updates.old_commission_amounts.push(s.old_commission_amount);
         updates.validation_dates.push(s.validation_date);
     }
-    db::transactions::update_states(&mut tx, advertiser_id, &updates).await?;
+    // The arrays are in id order (`changed` is a BTreeSet), so concurrent chunks tend to
+    // meet rows in the same order; a deadlock Postgres breaks is retried like a conflict.
+    if db::transactions::update_states(&mut tx, advertiser_id, &updates).await? != updates.ids.len() as u64 {
+        return Err(Conflict.into());
+    }
     db::transactions::insert_history(&mut tx, advertiser_id, job_id, &history).await?;
     db::chunks::insert_outcomes(&mut tx, advertiser_id, job_id, &outcomes).await?;
     db::chunks::finish(&mut tx, advertiser_id, job_id, chunk_no).await?;

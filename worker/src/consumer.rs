@@ -24,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
-use crate::chunk::{apply_chunk, give_up_chunk, ChunkId, ChunkResult};
+use crate::chunk::{apply_chunk, give_up_chunk, ChunkId, ChunkResult, Conflict};
 
 /// Which queue a consumer serves and what it does with a chunk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,9 +57,10 @@ fn chunk_retry(times: usize) -> ExponentialBuilder {
         .with_jitter()
 }
 
-/// Whether an error means "Postgres is away" rather than "this chunk is bad".
-fn database_away(error: &anyhow::Error) -> bool {
-    error.downcast_ref::<sqlx::Error>().is_some_and(ratify_shared::db::is_transient)
+/// Whether an error is no fault of the chunk: Postgres is away, or another transaction
+/// changed one of its transactions first (a conflict, or a deadlock Postgres broke).
+fn not_the_chunks_fault(error: &anyhow::Error) -> bool {
+    error.is::<Conflict>() || error.downcast_ref::<sqlx::Error>().is_some_and(ratify_shared::db::is_transient)
 }
 
 impl Consumer {
@@ -155,11 +156,11 @@ impl Consumer {
         // Bounded retries of a chunk that fails for any other reason.
         let mut delays = chunk_retry(self.retries).build();
         let result = loop {
-            // While Postgres is away, retry without counting, for as long as it takes.
+            // While Postgres is away (or on a conflict), retry without counting, as long as it takes.
             let outcome = attempt
                 .retry(chunk_retry(usize::MAX))
-                .when(database_away)
-                .notify(|e, wait| tracing::warn!(error = %e, ?wait, "database unavailable; retrying the chunk"));
+                .when(not_the_chunks_fault)
+                .notify(|e, wait| tracing::warn!(error = %e, ?wait, "retrying the chunk"));
             let outcome = tokio::select! {
                 outcome = outcome => outcome,
                 _ = shutdown.cancelled() => {

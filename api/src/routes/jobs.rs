@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::error::extract::{Path, Query};
 use crate::error::ApiError;
+use crate::output_cache::OutputCache;
 use crate::state::AppState;
 use crate::stream::ArrayWriter;
 use crate::views;
@@ -61,7 +62,15 @@ pub async fn get_job(
         _ => ([head, br#","failedTransactions":null,"allTransactions":"#].concat(), b"}"),
     };
     let errors_only = output == Output::Errors;
+    if job.status == "DONE" {
+        if let Some(body) = state.outputs.get(advertiser_id, id, errors_only) {
+            return Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response());
+        }
+    }
+    // A finished job's body is collected while it streams, for the next poll.
+    let outputs = (job.status == "DONE").then(|| state.outputs.clone());
     let body = async_stream::try_stream! {
+        let mut kept: Option<Vec<u8>> = outputs.as_ref().map(|_| Vec::new());
         let mut writer = ArrayWriter::new(&prefix);
         let mut rows = sqlx::query_as::<_, OutcomeRow>(db::jobs::outcomes_sql(errors_only))
             .bind(advertiser_id)
@@ -69,12 +78,29 @@ pub async fn get_job(
             .fetch(&mut *conn);
         while let Some(row) = rows.try_next().await.map_err(std::io::Error::other)? {
             if let Some(chunk) = writer.push(&views::outcome(row))? {
+                keep(&mut kept, &chunk, outputs.as_deref());
                 yield chunk;
             }
         }
-        yield writer.finish(suffix);
+        let last = writer.finish(suffix);
+        keep(&mut kept, &last, outputs.as_deref());
+        if let (Some(outputs), Some(body)) = (&outputs, kept) {
+            outputs.insert(advertiser_id, id, errors_only, body.into());
+        }
+        yield last;
     };
     Ok(crate::stream::json_body(body))
+}
+
+/// Appends a streamed chunk to the copy being kept for the cache, or gives the copy up
+/// when it grows past what the cache takes.
+fn keep(kept: &mut Option<Vec<u8>>, chunk: &[u8], outputs: Option<&OutputCache>) {
+    if let (Some(body), Some(outputs)) = (kept.as_mut(), outputs) {
+        body.extend_from_slice(chunk);
+        if !outputs.worth_keeping(body.len()) {
+            *kept = None;
+        }
+    }
 }
 
 #[derive(Deserialize)]

@@ -20,7 +20,7 @@ pub async fn lock(
     chunk_no: i32,
 ) -> sqlx::Result<Option<LockedChunk>> {
     sqlx::query_as(
-        "SELECT items::text AS items, done_at IS NOT NULL AS done FROM job_chunks
+        "SELECT items, done_at IS NOT NULL AS done FROM job_chunks
          WHERE advertiser_id = $1 AND job_id = $2 AND chunk_no = $3 FOR UPDATE",
     )
     .bind(advertiser_id)

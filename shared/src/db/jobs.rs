@@ -84,7 +84,7 @@ pub async fn insert_chunks(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO job_chunks (advertiser_id, job_id, chunk_no, item_count, items)
-         SELECT $1, $2, (u.n - 1)::int, u.item_count, u.items::json
+         SELECT $1, $2, (u.n - 1)::int, u.item_count, u.items
          FROM unnest($3::int[], $4::text[]) WITH ORDINALITY AS u(item_count, items, n)",
     )
     .bind(advertiser_id)

@@ -177,10 +177,12 @@ pub async fn resolve_order_refs(
     .await
 }
 
-/// The mutable state of a transaction, as the worker locks it.
+/// The mutable state of a transaction, as the worker reads it, with the row version
+/// it read (`xmin`) so that the update can check nobody changed it since.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StateRow {
     pub id: i64,
+    pub version: String,
     pub commission_status: String,
     pub currency: String,
     pub sale_amount: i64,
@@ -194,13 +196,15 @@ pub struct StateRow {
     pub validation_date: Option<DateTime<Utc>>,
 }
 
-/// Locks the advertiser's transactions among `ids` for update, in id order: every
-/// chunk locks in the same order, so concurrent chunks never deadlock.
-pub async fn lock_states(conn: &mut PgConnection, advertiser_id: i64, ids: &[i64]) -> sqlx::Result<Vec<StateRow>> {
+/// Reads the advertiser's transactions among `ids`, without locking them: the update
+/// checks the versions instead (optimistic concurrency; conflicts are rare, as only
+/// concurrent jobs on the same transactions can meet).
+pub async fn read_states(conn: &mut PgConnection, advertiser_id: i64, ids: &[i64]) -> sqlx::Result<Vec<StateRow>> {
     sqlx::query_as(
-        "SELECT id, commission_status, currency::text AS currency, sale_amount, commission_amount, parts,
-                decline_reason, amended, amend_reason, old_sale_amount, old_commission_amount, validation_date
-         FROM transactions WHERE advertiser_id = $1 AND id = ANY($2) ORDER BY id FOR UPDATE",
+        "SELECT id, xmin::text AS version, commission_status, currency::text AS currency, sale_amount,
+                commission_amount, parts, decline_reason, amended, amend_reason, old_sale_amount,
+                old_commission_amount, validation_date
+         FROM transactions WHERE advertiser_id = $1 AND id = ANY($2)",
     )
     .bind(advertiser_id)
     .bind(ids)
@@ -212,10 +216,13 @@ pub async fn lock_states(conn: &mut PgConnection, advertiser_id: i64, ids: &[i64
 #[derive(Debug, Default)]
 pub struct StateUpdates {
     pub ids: Vec<i64>,
+    /// The versions read: a row changed since is not updated.
+    pub versions: Vec<String>,
     pub statuses: Vec<String>,
     pub sale_amounts: Vec<i64>,
     pub commission_amounts: Vec<i64>,
-    pub parts: Vec<String>,
+    /// New parts (a JSON array of [`Part`]) where an amend changed them, else `None`.
+    pub parts: Vec<Option<String>>,
     pub decline_reasons: Vec<Option<String>>,
     pub amended: Vec<bool>,
     pub amend_reasons: Vec<Option<String>>,
@@ -224,21 +231,23 @@ pub struct StateUpdates {
     pub validation_dates: Vec<Option<DateTime<Utc>>>,
 }
 
-/// Writes the final state of every changed transaction of a chunk in one statement.
+/// Writes the final state of every changed transaction of a chunk in one statement, in
+/// id order, each only if its version is still the one read. Returns how many rows
+/// were written: fewer than given means another transaction got there first.
 pub async fn update_states(conn: &mut PgConnection, advertiser_id: i64, rows: &StateUpdates) -> sqlx::Result<u64> {
     if rows.ids.is_empty() {
         return Ok(0);
     }
     let done = sqlx::query(
         "UPDATE transactions t SET commission_status = u.status, sale_amount = u.sale, commission_amount = u.commission,
-                parts = u.parts::jsonb, decline_reason = u.decline_reason, amended = u.amended,
+                parts = coalesce(u.parts::jsonb, t.parts), decline_reason = u.decline_reason, amended = u.amended,
                 amend_reason = u.amend_reason, old_sale_amount = u.old_sale, old_commission_amount = u.old_commission,
                 validation_date = u.validation_date
          FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::bool[],
-                     $9::text[], $10::bigint[], $11::bigint[], $12::timestamptz[])
+                     $9::text[], $10::bigint[], $11::bigint[], $12::timestamptz[], $13::text[])
               AS u(id, status, sale, commission, parts, decline_reason, amended, amend_reason, old_sale,
-                   old_commission, validation_date)
-         WHERE t.advertiser_id = $1 AND t.id = u.id",
+                   old_commission, validation_date, version)
+         WHERE t.advertiser_id = $1 AND t.id = u.id AND t.xmin = u.version::xid",
     )
     .bind(advertiser_id)
     .bind(&rows.ids)
@@ -252,6 +261,7 @@ pub async fn update_states(conn: &mut PgConnection, advertiser_id: i64, rows: &S
     .bind(&rows.old_sale_amounts)
     .bind(&rows.old_commission_amounts)
     .bind(&rows.validation_dates)
+    .bind(&rows.versions)
     .execute(conn)
     .await?;
     Ok(done.rows_affected())
@@ -267,8 +277,7 @@ pub struct HistoryRows {
     pub afters: Vec<String>,
 }
 
-/// Writes a chunk's history entries in one statement. The unique index on
-/// `(advertiser_id, job_id, item_index)` refuses a second application of an item.
+/// Writes a chunk's history entries in one statement.
 pub async fn insert_history(
     conn: &mut PgConnection,
     advertiser_id: i64,
@@ -280,7 +289,7 @@ pub async fn insert_history(
     }
     sqlx::query(
         "INSERT INTO transaction_history (advertiser_id, transaction_id, job_id, item_index, action, before, after)
-         SELECT $1, u.tid, $2, u.idx, u.action, u.before::jsonb, u.after::jsonb
+         SELECT $1, u.tid, $2, u.idx, u.action, u.before::json, u.after::json
          FROM unnest($3::bigint[], $4::int[], $5::text[], $6::text[], $7::text[]) AS u(tid, idx, action, before, after)",
     )
     .bind(advertiser_id)

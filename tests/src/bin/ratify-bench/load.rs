@@ -135,6 +135,13 @@ pub async fn b2(
     let pollers: Vec<_> =
         (0..50).map(|n| tokio::spawn(poller(client.clone(), submitted.clone(), running.clone(), n))).collect();
 
+    let processes = |stack: &Stack| -> Vec<(&'static str, u32)> {
+        let mut named: Vec<(&'static str, u32)> =
+            stack.worker_pids()[first..].iter().map(|p| ("workers", *p)).collect();
+        named.extend(stack.api_pid().map(|p| ("api", p)));
+        named
+    };
+    let cpu_before = crate::cpu::snapshot(&processes(stack));
     let started = Instant::now();
     for (advertiser, body) in &bodies {
         let (status, answer) = client
@@ -147,6 +154,7 @@ pub async fn b2(
     let jobs = submitted.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.clone();
     wait_all(&client, &jobs, Duration::from_secs(1800)).await?;
     let elapsed = started.elapsed().as_secs_f64();
+    let cpu = crate::cpu::spent(&cpu_before, &crate::cpu::snapshot(&processes(stack)));
     running.store(false, Ordering::Relaxed);
     let mut small_latencies = small.await??;
     let mut poll_latencies: Vec<f64> = join_all(pollers).await.into_iter().filter_map(Result::ok).flatten().collect();
@@ -156,7 +164,7 @@ pub async fn b2(
     report.push(Row::new(
         "B2",
         format!("{} jobs × {} items, {workers} worker(s): first submit → last DONE", scale.jobs, scale.job_items),
-        format!("{rate:.0} items/s in {elapsed:.1} s; B2/B0 = {ratio:.2}"),
+        format!("{rate:.0} items/s in {elapsed:.1} s; B2/B0 = {ratio:.2}; CPU: {cpu}"),
         "≥ 50,000 items/s and ≥ 0.5 × B0",
         Some(rate >= 50_000.0 && ratio >= 0.5),
     ));

@@ -4,6 +4,7 @@
 //! Run it with `deploy/local.sh bench [--quick]`. The Postgres floor (B0) is measured in
 //! the same run on the same schema, so B2 reads as a ratio on any machine.
 
+mod cpu;
 mod data;
 mod floor;
 mod load;

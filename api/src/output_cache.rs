@@ -1,0 +1,74 @@
+//! Rendered item lists of finished jobs. A `DONE` job never changes (until it is purged,
+//! and then its job row is gone first), so ops polling `?output=errors` of a finished
+//! job are served from memory instead of Postgres. Bounded by bytes, least recently
+//! used first out.
+
+use bytes::Bytes;
+use quick_cache::sync::Cache;
+use quick_cache::Weighter;
+use uuid::Uuid;
+
+/// A cached body: (advertiser, job, errors only).
+type Key = (i64, Uuid, bool);
+
+/// One body larger than this is streamed every time rather than held.
+const MAX_ENTRY: usize = 16 * 1024 * 1024;
+
+#[derive(Clone)]
+struct ByBytes;
+
+impl Weighter<Key, Bytes> for ByBytes {
+    fn weight(&self, _: &Key, body: &Bytes) -> u64 {
+        body.len() as u64 + 64
+    }
+}
+
+pub struct OutputCache {
+    bodies: Option<Cache<Key, Bytes, ByBytes>>,
+}
+
+impl OutputCache {
+    /// A cache of at most `capacity` bytes; 0 disables it.
+    pub fn new(capacity: u64) -> OutputCache {
+        let bodies = (capacity > 0).then(|| Cache::with_weighter(1024, capacity, ByBytes));
+        OutputCache { bodies }
+    }
+
+    pub fn get(&self, advertiser_id: i64, job_id: Uuid, errors_only: bool) -> Option<Bytes> {
+        self.bodies.as_ref()?.get(&(advertiser_id, job_id, errors_only))
+    }
+
+    pub fn insert(&self, advertiser_id: i64, job_id: Uuid, errors_only: bool, body: Bytes) {
+        if let Some(bodies) = &self.bodies {
+            bodies.insert((advertiser_id, job_id, errors_only), body);
+        }
+    }
+
+    /// Whether a body of `len` bytes so far is still worth collecting.
+    pub fn worth_keeping(&self, len: usize) -> bool {
+        self.bodies.is_some() && len <= MAX_ENTRY
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_bodies_within_its_capacity() {
+        let cache = OutputCache::new(10_000);
+        let job = Uuid::new_v4();
+        cache.insert(1, job, true, Bytes::from_static(b"{}"));
+        assert_eq!(cache.get(1, job, true).as_deref(), Some(&b"{}"[..]));
+        assert_eq!(cache.get(1, job, false), None);
+        assert_eq!(cache.get(2, job, true), None, "keyed by advertiser too");
+        let jobs: Vec<Uuid> = (0..100).map(|_| Uuid::new_v4()).collect();
+        for job in &jobs {
+            cache.insert(1, *job, true, Bytes::from(vec![b' '; 1000]));
+        }
+        let held = jobs.iter().filter(|job| cache.get(1, **job, true).is_some()).count();
+        assert!(held > 0 && held <= 10, "{held} bodies of 1,000 bytes held in 10,000");
+        assert!(!OutputCache::new(0).worth_keeping(1));
+        assert!(cache.worth_keeping(1));
+    }
+}
