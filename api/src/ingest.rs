@@ -18,6 +18,8 @@ use crate::state::AppState;
 
 /// The most transactions one request may record.
 pub const MAX_RECORDS: usize = 100_000;
+/// Rows per insert statement.
+const INSERT_SLICE: usize = 10_000;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -70,7 +72,24 @@ pub async fn record(
 
     let mut tx = state.pool.begin().await?;
     rows.ids = db::transactions::allocate_ids(&mut tx, rows.order_refs.len() as i64).await?;
-    if let Err(e) = db::transactions::insert(&mut tx, advertiser_id, currency.code(), &rows).await {
+    let total = rows.ids.len();
+    // In slices: one statement's parameters are held in the connection's buffer, which
+    // keeps its largest size for as long as the connection lives.
+    let mut inserted = Ok(());
+    for start in (0..total).step_by(INSERT_SLICE) {
+        inserted = db::transactions::insert(
+            &mut tx,
+            advertiser_id,
+            currency.code(),
+            &rows,
+            start..total.min(start + INSERT_SLICE),
+        )
+        .await;
+        if inserted.is_err() {
+            break;
+        }
+    }
+    if let Err(e) = inserted {
         if db::is_unique_violation(&e) {
             return Err(ApiError::Conflict(
                 "DUPLICATE_TRANSACTION",

@@ -14,6 +14,9 @@ use uuid::Uuid;
 use crate::error::ApiError;
 use crate::state::AppState;
 
+/// Chunks written per insert statement.
+const CHUNKS_PER_INSERT: usize = 8;
+
 pub fn parse_items(elements: &[&RawValue]) -> Vec<ParsedItem> {
     elements.iter().map(|raw| parse_item(raw)).collect()
 }
@@ -53,10 +56,12 @@ pub async fn accept(
         .map(serde_json::to_string)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ApiError::Internal(e.into()))?;
+    let chunk_count = chunks.len() as i32;
+    drop(chunks);
     let job = db::jobs::NewJob {
         id: job_id,
         transaction_count: count as i32,
-        chunk_count: chunks.len() as i32,
+        chunk_count,
         idempotency_key: key,
         request_hash: Some(hash),
     };
@@ -68,20 +73,35 @@ pub async fn accept(
         }
         return Err(e.into());
     }
-    db::jobs::insert_chunks(&mut tx, advertiser_id, job_id, &counts, &documents).await?;
+    // A few chunks per statement: one statement's parameters stay in the connection's
+    // buffer at their largest size for as long as the connection lives.
+    for (n, (counts, documents)) in
+        counts.chunks(CHUNKS_PER_INSERT).zip(documents.chunks(CHUNKS_PER_INSERT)).enumerate()
+    {
+        let first_no = (n * CHUNKS_PER_INSERT) as i32;
+        db::jobs::insert_chunks(&mut tx, advertiser_id, job_id, first_no, counts, documents).await?;
+    }
     tx.commit().await?;
-    tracing::info!(%job_id, advertiser_id, items = count, chunks = chunks.len(), "job accepted");
+    tracing::info!(%job_id, advertiser_id, items = count, chunks = chunk_count, "job accepted");
 
     let tasks: Vec<QueueTask> =
-        (0..chunks.len() as i32).map(|chunk_no| QueueTask::ApplyChunk { advertiser_id, job_id, chunk_no }).collect();
-    match state.publisher.publish(chunks.len() as i32, &tasks).await {
+        (0..chunk_count).map(|chunk_no| QueueTask::ApplyChunk { advertiser_id, job_id, chunk_no }).collect();
+    match state.publisher.publish(chunk_count, &tasks).await {
         Ok(()) => {
-            let numbers: Vec<i32> = (0..chunks.len() as i32).collect();
-            let mut conn = state.pool.acquire().await?;
-            if let Err(e) = db::jobs::mark_published(&mut conn, advertiser_id, job_id, &numbers).await {
-                // Harmless: the relay will publish again and workers ignore done chunks.
-                tracing::warn!(%job_id, error = %e, "could not mark chunks published");
-            }
+            // The job is accepted whatever happens from here: mark the outbox in the
+            // background, so neither a slow nor an unreachable database delays or changes
+            // the answer. A mark that fails only means the relay publishes again.
+            let pool = state.pool.clone();
+            tokio::spawn(async move {
+                let numbers: Vec<i32> = (0..chunk_count).collect();
+                let marked = match pool.acquire().await {
+                    Ok(mut conn) => db::jobs::mark_published(&mut conn, advertiser_id, job_id, &numbers).await,
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = marked {
+                    tracing::warn!(%job_id, error = %e, "could not mark chunks published");
+                }
+            });
         }
         Err(e) => {
             tracing::warn!(%job_id, error = %e, "broker unavailable; the relay will publish the job")

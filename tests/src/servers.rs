@@ -19,7 +19,9 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use rand::Rng;
 
-/// Ports handed out by this process, so that parallel tests never pick the same one.
+/// Ports handed out by this process, so that its parallel tests never pick the same one.
+/// Tests in other processes (nextest) may: the script then finds the port taken, and
+/// [`Servers::start`] tries again with other ports.
 static TAKEN: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
 
 fn checkout() -> PathBuf {

@@ -161,9 +161,11 @@ impl Consumer {
                 .retry(chunk_retry(usize::MAX))
                 .when(not_the_chunks_fault)
                 .notify(|e, wait| tracing::warn!(error = %e, ?wait, "retrying the chunk"));
+            // On SIGTERM a chunk being applied is let finish; one waiting for Postgres to
+            // come back is given back unapplied once the drain time is over.
             let outcome = tokio::select! {
                 outcome = outcome => outcome,
-                _ = shutdown.cancelled() => {
+                _ = async { shutdown.cancelled().await; tokio::time::sleep(self.drain).await } => {
                     tracing::info!("stopping: giving the chunk back unapplied");
                     return;
                 }

@@ -74,21 +74,24 @@ pub async fn insert(conn: &mut PgConnection, advertiser_id: i64, job: &NewJob<'_
     Ok(())
 }
 
-/// Inserts a job's chunks: `items[i]` is the JSON array of chunk `i`.
+/// Inserts chunks `first_no`, `first_no + 1`, … of a job: `items[i]` is the JSON array of
+/// chunk `first_no + i`.
 pub async fn insert_chunks(
     conn: &mut PgConnection,
     advertiser_id: i64,
     job_id: Uuid,
+    first_no: i32,
     item_counts: &[i32],
     items: &[String],
 ) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO job_chunks (advertiser_id, job_id, chunk_no, item_count, items)
-         SELECT $1, $2, (u.n - 1)::int, u.item_count, u.items
-         FROM unnest($3::int[], $4::text[]) WITH ORDINALITY AS u(item_count, items, n)",
+         SELECT $1, $2, $3 + (u.n - 1)::int, u.item_count, u.items
+         FROM unnest($4::int[], $5::text[]) WITH ORDINALITY AS u(item_count, items, n)",
     )
     .bind(advertiser_id)
     .bind(job_id)
+    .bind(first_no)
     .bind(item_counts)
     .bind(items)
     .execute(conn)
@@ -96,7 +99,9 @@ pub async fn insert_chunks(
     Ok(())
 }
 
-/// Marks chunks as confirmed by the broker (the outbox is then done with them).
+/// Marks chunks as confirmed by the broker (the outbox is then done with them). Chunks a
+/// worker has locked are skipped rather than waited for: the worker marks them when it
+/// finishes.
 pub async fn mark_published(
     conn: &mut PgConnection,
     advertiser_id: i64,
@@ -105,7 +110,10 @@ pub async fn mark_published(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE job_chunks SET published_at = now()
-         WHERE advertiser_id = $1 AND job_id = $2 AND chunk_no = ANY($3) AND published_at IS NULL",
+         WHERE advertiser_id = $1 AND job_id = $2 AND chunk_no IN (
+             SELECT chunk_no FROM job_chunks
+             WHERE advertiser_id = $1 AND job_id = $2 AND chunk_no = ANY($3) AND published_at IS NULL
+             FOR UPDATE SKIP LOCKED)",
     )
     .bind(advertiser_id)
     .bind(job_id)

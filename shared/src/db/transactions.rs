@@ -33,13 +33,14 @@ pub async fn allocate_ids(conn: &mut PgConnection, n: i64) -> sqlx::Result<Vec<i
     Ok(ids)
 }
 
-/// Inserts transactions in one statement. A duplicate `(orderRef, transactionDate)`
-/// fails the whole statement with a unique violation.
+/// Inserts the transactions `rows[r]` in one statement. A duplicate
+/// `(orderRef, transactionDate)` fails the statement with a unique violation.
 pub async fn insert(
     conn: &mut PgConnection,
     advertiser_id: i64,
     currency: &str,
     rows: &NewTransactions,
+    r: std::ops::Range<usize>,
 ) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO transactions (advertiser_id, id, order_ref, transaction_date, timezone, currency,
@@ -51,15 +52,15 @@ pub async fn insert(
     )
     .bind(advertiser_id)
     .bind(currency)
-    .bind(&rows.ids)
-    .bind(&rows.order_refs)
-    .bind(&rows.dates)
-    .bind(&rows.timezones)
-    .bind(&rows.sale_amounts)
-    .bind(&rows.commission_amounts)
-    .bind(&rows.parts)
-    .bind(&rows.publisher_ids)
-    .bind(&rows.click_refs)
+    .bind(&rows.ids[r.clone()])
+    .bind(&rows.order_refs[r.clone()])
+    .bind(&rows.dates[r.clone()])
+    .bind(&rows.timezones[r.clone()])
+    .bind(&rows.sale_amounts[r.clone()])
+    .bind(&rows.commission_amounts[r.clone()])
+    .bind(&rows.parts[r.clone()])
+    .bind(&rows.publisher_ids[r.clone()])
+    .bind(&rows.click_refs[r])
     .execute(conn)
     .await?;
     Ok(())
