@@ -105,6 +105,8 @@ CREATE TABLE jobs (
 CREATE UNIQUE INDEX jobs_idempotency ON jobs (advertiser_id, idempotency_key)
     WHERE idempotency_key IS NOT NULL;
 CREATE INDEX jobs_by_creation ON jobs (advertiser_id, created_at DESC);
+-- For the retention purge, which looks across advertisers.
+CREATE INDEX jobs_by_age ON jobs (created_at);
 
 -- A job is split into chunks; a chunk is the unit of work a worker applies in one
 -- Postgres transaction. Its items are stored as one JSON document (written and read

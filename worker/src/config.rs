@@ -12,6 +12,10 @@ pub struct WorkerConfig {
     pub drain_seconds: u64,
     /// In-process retries of a failing chunk before it goes back to the broker.
     pub chunk_retries: usize,
+    /// Jobs and their outcomes older than this are purged.
+    pub retention_days: i64,
+    /// Seconds between purges.
+    pub purge_every_seconds: u64,
 }
 
 impl WorkerConfig {
@@ -19,11 +23,17 @@ impl WorkerConfig {
         let concurrency = in_range("RATIFY_WORKER_CONCURRENCY", var("RATIFY_WORKER_CONCURRENCY", 4)?, 1..=64)?;
         Ok(WorkerConfig {
             // Work and express lanes may each run `concurrency` chunks, plus the dead-letter
-            // lane and the relay.
-            common: Common::from_env(2 * u32::from(concurrency) + 2)?,
+            // lane, the relay and the purge (two).
+            common: Common::from_env(2 * u32::from(concurrency) + 4)?,
             concurrency,
             drain_seconds: in_range("RATIFY_DRAIN_SECONDS", var("RATIFY_DRAIN_SECONDS", 30)?, 0..=3600)?,
             chunk_retries: in_range("RATIFY_CHUNK_RETRIES", var("RATIFY_CHUNK_RETRIES", 3)?, 0..=100)?,
+            retention_days: in_range("RATIFY_RETENTION_DAYS", var("RATIFY_RETENTION_DAYS", 60)?, 1..=3650)?,
+            purge_every_seconds: in_range(
+                "RATIFY_PURGE_INTERVAL_SECONDS",
+                var("RATIFY_PURGE_INTERVAL_SECONDS", 3600)?,
+                1..=7 * 24 * 3600,
+            )?,
         })
     }
 }

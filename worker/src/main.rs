@@ -4,6 +4,7 @@
 mod chunk;
 mod config;
 mod consumer;
+mod purge;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,6 +42,9 @@ async fn main() -> anyhow::Result<()> {
         outbox::RELAY_GRACE,
         shutdown.clone(),
     ));
+    let retention =
+        purge::Retention { days: config.retention_days, every: Duration::from_secs(config.purge_every_seconds) };
+    let purger = tokio::spawn(purge::run(consumer.pool.clone(), retention, shutdown.clone()));
     let work = tokio::spawn(consumer.clone().run(Lane::Work, shutdown.clone()));
     let express = tokio::spawn(consumer.clone().run(Lane::Express, shutdown.clone()));
     let dead = tokio::spawn(consumer.clone().run(Lane::Dead, shutdown.clone()));
@@ -48,7 +52,7 @@ async fn main() -> anyhow::Result<()> {
     shutdown_signal().await;
     tracing::info!("shutting down: finishing or giving back in-flight chunks");
     shutdown.cancel();
-    let _ = tokio::join!(work, express, dead, relay);
+    let _ = tokio::join!(work, express, dead, relay, purger);
     tracing::info!("stopped");
     Ok(())
 }

@@ -4,6 +4,7 @@
 pub mod advertisers;
 pub mod chunks;
 pub mod jobs;
+pub mod purge;
 pub mod tokens;
 pub mod transactions;
 

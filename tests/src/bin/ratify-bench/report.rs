@@ -51,12 +51,14 @@ impl Report {
         self.rows.push(row);
     }
 
-    pub fn set_floor(&mut self, items_per_second: f64) {
-        self.floor = items_per_second;
+    /// B0 from its passes: the median is the reference for the B2/B0 ratios.
+    pub fn set_floor(&mut self, mut passes: Vec<f64>) {
+        let Some((median, _, _, min, max)) = stats(&mut passes) else { return };
+        self.floor = median;
         self.push(Row::new(
             "B0",
             "Postgres floor: 1,000-row chunks, UPDATE … FROM unnest + outcome insert, 2 connections",
-            format!("{items_per_second:.0} items/s"),
+            format!("median {median:.0} items/s (min {min:.0}, max {max:.0}, n={})", passes.len()),
             "reference",
             None,
         ));

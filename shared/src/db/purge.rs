@@ -1,0 +1,59 @@
+//! The retention purge: jobs, their chunks and outcomes older than the retention period
+//! are deleted in small batches, one short transaction each, so the purge never holds
+//! long locks or bloats one huge transaction. Transaction history is kept: it belongs
+//! to the transaction, not to the job.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// A key only one purge at a time may hold (`pg_try_advisory_lock`).
+const PURGE_LOCK: i64 = 0x5241_5449_4659; // "RATIFY"
+
+/// Takes the purge lock for this session; `false` when another purge holds it.
+pub async fn try_lock(conn: &mut PgConnection) -> sqlx::Result<bool> {
+    sqlx::query_scalar("SELECT pg_try_advisory_lock($1)").bind(PURGE_LOCK).fetch_one(conn).await
+}
+
+/// Releases the purge lock.
+pub async fn unlock(conn: &mut PgConnection) -> sqlx::Result<()> {
+    sqlx::query("SELECT pg_advisory_unlock($1)").bind(PURGE_LOCK).execute(conn).await?;
+    Ok(())
+}
+
+/// The oldest job created before `cutoff`, if any.
+pub async fn oldest_expired(conn: &mut PgConnection, cutoff: DateTime<Utc>) -> sqlx::Result<Option<(i64, Uuid)>> {
+    sqlx::query_as("SELECT advertiser_id, id FROM jobs WHERE created_at < $1 ORDER BY created_at LIMIT 1")
+        .bind(cutoff)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Deletes up to `batch` outcomes of a job; returns how many.
+pub async fn delete_outcomes(
+    conn: &mut PgConnection,
+    advertiser_id: i64,
+    job_id: Uuid,
+    batch: i64,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        "DELETE FROM job_outcomes WHERE ctid = ANY(ARRAY(
+             SELECT ctid FROM job_outcomes WHERE advertiser_id = $1 AND job_id = $2 LIMIT $3))",
+    )
+    .bind(advertiser_id)
+    .bind(job_id)
+    .bind(batch)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Deletes a job; its chunks go with it (`ON DELETE CASCADE`).
+pub async fn delete_job(conn: &mut PgConnection, advertiser_id: i64, job_id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM jobs WHERE advertiser_id = $1 AND id = $2")
+        .bind(advertiser_id)
+        .bind(job_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
