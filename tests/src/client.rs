@@ -80,6 +80,14 @@ impl Client {
         (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
     }
 
+    /// A GET whose body is read in full but not parsed; returns status and body length.
+    pub async fn get_bytes(&self, path: &str) -> (StatusCode, usize) {
+        let response =
+            self.http.get(format!("{}{path}", self.base)).bearer_auth(&self.token).send().await.expect("request");
+        let status = response.status();
+        (status, response.bytes().await.map_or(0, |b| b.len()))
+    }
+
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.send(Method::GET, path, None).await
     }
