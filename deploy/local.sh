@@ -154,9 +154,11 @@ cmd_up() {
     echo "$api_addr" >"$API_ADDR_FILE"
     for ((i = 1; i <= workers; i++)); do
         [[ -f $LOG_DIR/worker-$i.log ]] && mv -f "$LOG_DIR/worker-$i.log" "$LOG_DIR/worker-$i.log.1"
-        spawn "$RUN_DIR/worker-$i.pid" "$LOG_DIR/worker-$i.log" "$bin/ratify-worker"
+        # Each worker serves its metrics on a port of its own: 9101, 9102, …
+        RATIFY_METRICS_ADDR=127.0.0.1:$((${RATIFY_METRICS_BASE_PORT:-9100} + i)) \
+            spawn "$RUN_DIR/worker-$i.pid" "$LOG_DIR/worker-$i.log" "$bin/ratify-worker"
     done
-    log "started api and $workers worker(s); waiting for http://$api_addr/health"
+    log "started api and $workers worker(s) (metrics on http://$api_addr/metrics and 127.0.0.1:$((${RATIFY_METRICS_BASE_PORT:-9100} + 1))… per worker); waiting for http://$api_addr/health"
 
     pid=$(<"$API_PID_FILE")
     deadline=$((SECONDS + 60))

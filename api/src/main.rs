@@ -5,6 +5,8 @@ mod auth;
 mod config;
 mod error;
 mod ingest;
+mod metrics;
+mod openapi;
 mod output_cache;
 mod routes;
 mod state;
@@ -75,6 +77,7 @@ async fn serve() -> anyhow::Result<()> {
         publisher,
         admin_token_hash: auth::hash(&config.admin_token).into(),
         outputs: Arc::new(output_cache::OutputCache::new(config.output_cache_bytes)),
+        metrics: ratify_shared::metrics::install_for_render().context("installing the metrics recorder")?,
         config: Arc::new(config.clone()),
     };
     let listener = tokio::net::TcpListener::bind(config.addr)

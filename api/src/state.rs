@@ -15,4 +15,6 @@ pub struct AppState {
     pub config: Arc<ApiConfig>,
     pub admin_token_hash: Arc<[u8]>,
     pub outputs: Arc<OutputCache>,
+    /// Renders the Prometheus text of `/metrics`.
+    pub metrics: metrics_exporter_prometheus::PrometheusHandle,
 }

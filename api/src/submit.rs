@@ -83,6 +83,8 @@ pub async fn accept(
     }
     tx.commit().await?;
     tracing::info!(%job_id, advertiser_id, items = count, chunks = chunk_count, "job accepted");
+    metrics::counter!(ratify_shared::metrics::JOBS_ACCEPTED).increment(1);
+    metrics::counter!(ratify_shared::metrics::ITEMS_ACCEPTED).increment(count as u64);
 
     let tasks: Vec<QueueTask> =
         (0..chunk_count).map(|chunk_no| QueueTask::ApplyChunk { advertiser_id, job_id, chunk_no }).collect();

@@ -8,54 +8,87 @@ use ratify_shared::job::OutcomeCode;
 use ratify_shared::money::{Currency, JsonAmount, UnknownCurrency};
 use serde::Serialize;
 use serde_json::value::RawValue;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-#[derive(Serialize)]
+/// An amount of money in a currency.
+#[derive(Serialize, ToSchema)]
 pub struct Money {
+    #[schema(value_type = crate::openapi::Amount)]
     pub amount: JsonAmount,
+    /// ISO 4217 code.
+    #[schema(example = "SEK")]
     pub currency: String,
 }
 
-#[derive(Serialize)]
+/// One part of a transaction: the share of the sale paid by one commission group.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PartView {
+    #[schema(example = "DEFAULT")]
     pub commission_group_code: String,
+    #[schema(value_type = crate::openapi::Amount)]
     pub amount: JsonAmount,
+    #[schema(value_type = crate::openapi::Amount)]
     pub commission_amount: JsonAmount,
 }
 
-#[derive(Serialize)]
+/// A transaction. Dates are RFC 3339 with the offset of the listing's `timezone`, or, for a
+/// single transaction, of the zone it was recorded in.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TransactionView {
     pub id: i64,
     pub advertiser_id: i64,
     pub order_ref: String,
+    #[schema(example = "2026-11-14T10:15:00+01:00")]
     pub transaction_date: String,
+    /// The IANA zone the transaction was recorded in.
+    #[schema(example = "Europe/Stockholm")]
     pub timezone: String,
+    #[schema(value_type = crate::openapi::CommissionStatus)]
     pub commission_status: String,
     pub sale_amount: Money,
     pub commission_amount: Money,
     pub transaction_parts: Vec<PartView>,
+    #[schema(required = true)]
     pub decline_reason: Option<String>,
     pub amended: bool,
+    #[schema(required = true)]
     pub amend_reason: Option<String>,
+    #[schema(required = true)]
     pub old_sale_amount: Option<Money>,
+    #[schema(required = true)]
     pub old_commission_amount: Option<Money>,
+    #[schema(required = true)]
     pub validation_date: Option<String>,
+    #[schema(required = true)]
     pub publisher_id: Option<i64>,
+    #[schema(required = true)]
     pub click_ref: Option<String>,
+    /// Every change, oldest first: present on `GET /advertisers/{aid}/transactions/{id}`, absent
+    /// from listings.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<HistoryView>>,
 }
 
-#[derive(Serialize)]
+/// One change of a transaction: when, by which job item, from what to what.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryView {
+    #[schema(example = "2026-11-14T10:15:00.123Z")]
     pub date: String,
+    /// The job whose item made the change.
+    #[schema(required = true)]
     pub job_id: Option<Uuid>,
+    /// The item's index in that job's batch.
+    #[schema(required = true)]
     pub item_index: Option<i32>,
+    #[schema(value_type = crate::openapi::ActionKind)]
     pub action: String,
+    #[schema(value_type = crate::openapi::HistorySnapshot)]
     pub from: Box<RawValue>,
+    #[schema(value_type = crate::openapi::HistorySnapshot)]
     pub to: Box<RawValue>,
 }
 
@@ -119,10 +152,12 @@ fn history_entry(row: HistoryRow) -> Option<HistoryView> {
     })
 }
 
-#[derive(Serialize)]
+/// A job's summary.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct JobView {
     pub job_id: Uuid,
+    #[schema(value_type = crate::openapi::JobState)]
     pub status: String,
     pub transaction_count: i32,
     pub processed_count: i32,
@@ -130,7 +165,10 @@ pub struct JobView {
     /// Same values as `transactionCount` and `errorCount`, as in Awin's detailed output.
     pub transactions: i32,
     pub errors: i32,
+    #[schema(example = "2026-11-14T10:15:00.123Z")]
     pub creation_date: String,
+    /// Set when the job is `DONE`.
+    #[schema(required = true, example = "2026-11-14T10:15:02.456Z")]
     pub completion_date: Option<String>,
 }
 
@@ -148,9 +186,12 @@ pub fn job(row: &JobRow) -> JobView {
     }
 }
 
-#[derive(Serialize)]
+/// One batch item's outcome. The reference fields echo what the item sent; `transactionId` is
+/// the resolved id when the transaction was found.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OutcomeView {
+    /// The item's position in the submitted array.
     pub index: i32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
@@ -162,7 +203,9 @@ pub struct OutcomeView {
     pub transaction_date: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
+    #[schema(value_type = crate::openapi::OutcomeCode)]
     pub code: &'static str,
+    /// Why, for any code but `[200 OK]`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }

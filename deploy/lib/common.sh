@@ -113,24 +113,38 @@ resolve_port() {
     fi
 }
 
-# ensure_packages: install postgresql / rabbitmq-server / curl / iproute2 on
-# a fresh Debian box; apt-get update runs at most once, only if needed.
+# ensure_packages: install postgresql / rabbitmq-server / curl / iproute2 (and,
+# for `test`, docker-compose) on a fresh Debian box; apt-get update runs at most
+# once, only if needed.
 pg_bin_dir() {
     local d
     d=$(printf '%s\n' /usr/lib/postgresql/*/bin/initdb | sort -V | tail -n1)
     [[ -x $d ]] && dirname "$d"
 }
 ensure_packages() {
-    local missing=()
+    local missing=() bare=()
     pg_bin_dir >/dev/null || missing+=(postgresql)
     [[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]] || missing+=(rabbitmq-server)
     command -v curl >/dev/null || missing+=(curl)
     command -v ss >/dev/null || missing+=(iproute2)
-    ((${#missing[@]} == 0)) && return 0
-    [[ $EUID -eq 0 ]] || die "missing packages (${missing[*]}); run this script as root to install them"
-    log "installing ${missing[*]} (first run on this machine)"
+    # `test` also validates deploy/docker-compose.yml (tests/tests/compose.rs) with
+    # docker-compose. It goes in without its recommends, which would bring the Docker
+    # engine: validating the file needs no engine.
+    if [[ " ${FUNCNAME[*]} " == *" cmd_test "* ]] && ! command -v docker-compose >/dev/null &&
+        ! docker compose version >/dev/null 2>&1; then
+        bare+=(docker-compose)
+    fi
+    ((${#missing[@]} + ${#bare[@]} == 0)) && return 0
+    local all=("${missing[@]}" "${bare[@]}")
+    [[ $EUID -eq 0 ]] || die "missing packages (${all[*]}); run this script as root to install them"
+    log "installing ${all[*]} (first run on this machine)"
     apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+    if ((${#missing[@]})); then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+    fi
+    if ((${#bare[@]})); then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${bare[@]}" >&2
+    fi
     # The Debian packages start system-wide services where systemd/init
     # scripts exist; we do not use those, ours run from .local on own ports.
 }

@@ -11,6 +11,7 @@ pub mod db;
 pub mod job;
 pub mod localtime;
 pub mod message;
+pub mod metrics;
 pub mod money;
 pub mod outbox;
 pub mod state;

@@ -80,6 +80,28 @@ impl Publisher {
         result
     }
 
+    /// Messages waiting in each of the topology's queues (empty when the broker is away).
+    pub async fn queue_depths(&self) -> Vec<(String, u32)> {
+        let Ok(Ok(channel)) = tokio::time::timeout(Duration::from_secs(2), self.channel()).await else {
+            return Vec::new();
+        };
+        let t = &self.topology;
+        let mut depths = Vec::new();
+        for queue in [&t.work_queue, &t.express_queue, &t.dead_queue] {
+            // A passive declare only reads the queue's state.
+            let passive = lapin::options::QueueDeclareOptions { passive: true, ..Default::default() };
+            match channel.queue_declare(queue, passive, lapin::types::FieldTable::default()).await {
+                Ok(q) => depths.push((queue.clone(), q.message_count())),
+                Err(_) => {
+                    // A failed passive declare closes the channel: start afresh next time.
+                    *self.link.lock().await = None;
+                    break;
+                }
+            }
+        }
+        depths
+    }
+
     /// Whether the broker is reachable now.
     pub async fn ready(&self) -> bool {
         matches!(tokio::time::timeout(Duration::from_secs(2), self.channel()).await, Ok(Ok(_)))

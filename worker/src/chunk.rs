@@ -2,7 +2,7 @@
 //! Postgres transaction. The chunk row lock and the outcome primary key make a second
 //! delivery of the same chunk a no-op.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use anyhow::Context;
 use chrono::Utc;
@@ -24,12 +24,10 @@ use uuid::Uuid;
 pub struct Conflict;
 
 /// What happened to a chunk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ChunkResult {
-    Applied {
-        items: usize,
-        job_done: bool,
-    },
+    /// Applied: items by outcome code, and the job's latency if this chunk finished it.
+    Applied { items: usize, codes: BTreeMap<i16, u64>, job_latency: Option<f64> },
     /// An earlier delivery already applied it.
     AlreadyDone,
     /// No such chunk (its job was purged): nothing to do.
@@ -176,10 +174,10 @@ pub async fn apply_chunk(pool: &PgPool, id: ChunkId) -> anyhow::Result<ChunkResu
     db::transactions::insert_history(&mut tx, advertiser_id, job_id, &history).await?;
     db::chunks::insert_outcomes(&mut tx, advertiser_id, job_id, &outcomes).await?;
     db::chunks::finish(&mut tx, advertiser_id, job_id, chunk_no).await?;
-    let job_done =
+    let job_latency =
         db::chunks::add_progress(&mut tx, advertiser_id, job_id, items.len() as i32, outcomes.errors()).await?;
     tx.commit().await?;
-    Ok(ChunkResult::Applied { items: items.len(), job_done })
+    Ok(ChunkResult::Applied { items: items.len(), codes: outcomes.by_code(), job_latency })
 }
 
 /// Gives up on a chunk that kept failing: every item gets `[500]`, the job still
@@ -201,8 +199,8 @@ pub async fn give_up_chunk(pool: &PgPool, id: ChunkId) -> anyhow::Result<ChunkRe
     }
     db::chunks::insert_outcomes(&mut tx, advertiser_id, job_id, &outcomes).await?;
     db::chunks::finish(&mut tx, advertiser_id, job_id, chunk_no).await?;
-    let job_done =
+    let job_latency =
         db::chunks::add_progress(&mut tx, advertiser_id, job_id, items.len() as i32, outcomes.errors()).await?;
     tx.commit().await?;
-    Ok(ChunkResult::Applied { items: items.len(), job_done })
+    Ok(ChunkResult::Applied { items: items.len(), codes: outcomes.by_code(), job_latency })
 }

@@ -1,6 +1,6 @@
 //! The worker's settings, from the environment.
 
-use ratify_shared::config::{in_range, var, Common, ConfigError};
+use ratify_shared::config::{in_range, required, var, Common, ConfigError};
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -16,6 +16,8 @@ pub struct WorkerConfig {
     pub retention_days: i64,
     /// Seconds between purges.
     pub purge_every_seconds: u64,
+    /// Where Prometheus scrapes this worker (`RATIFY_METRICS_ADDR`); unset: not served.
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 impl WorkerConfig {
@@ -28,6 +30,10 @@ impl WorkerConfig {
             concurrency,
             drain_seconds: in_range("RATIFY_DRAIN_SECONDS", var("RATIFY_DRAIN_SECONDS", 30)?, 0..=3600)?,
             chunk_retries: in_range("RATIFY_CHUNK_RETRIES", var("RATIFY_CHUNK_RETRIES", 3)?, 0..=100)?,
+            metrics_addr: match std::env::var("RATIFY_METRICS_ADDR") {
+                Ok(v) if !v.trim().is_empty() => Some(required("RATIFY_METRICS_ADDR")?),
+                _ => None,
+            },
             retention_days: in_range("RATIFY_RETENTION_DAYS", var("RATIFY_RETENTION_DAYS", 60)?, 1..=3650)?,
             purge_every_seconds: in_range(
                 "RATIFY_PURGE_INTERVAL_SECONDS",

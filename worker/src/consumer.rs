@@ -19,12 +19,29 @@ use lapin::types::FieldTable;
 use lapin::Channel;
 use ratify_shared::broker::{self, Topology};
 use ratify_shared::message::QueueTask;
+use ratify_shared::metrics as names;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 use crate::chunk::{apply_chunk, give_up_chunk, ChunkId, ChunkResult, Conflict};
+
+/// Counts a chunk in `ratify_chunks_in_flight` for as long as it lives.
+struct InFlight;
+
+impl InFlight {
+    fn enter() -> InFlight {
+        metrics::gauge!(names::CHUNKS_IN_FLIGHT).increment(1.0);
+        InFlight
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        metrics::gauge!(names::CHUNKS_IN_FLIGHT).decrement(1.0);
+    }
+}
 
 /// Which queue a consumer serves and what it does with a chunk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +78,16 @@ fn chunk_retry(times: usize) -> ExponentialBuilder {
 /// changed one of its transactions first (a conflict, or a deadlock Postgres broke).
 fn not_the_chunks_fault(error: &anyhow::Error) -> bool {
     error.is::<Conflict>() || error.downcast_ref::<sqlx::Error>().is_some_and(ratify_shared::db::is_transient)
+}
+
+impl Lane {
+    fn name(self) -> &'static str {
+        match self {
+            Lane::Work => "work",
+            Lane::Express => "express",
+            Lane::Dead => "dead",
+        }
+    }
 }
 
 impl Consumer {
@@ -153,6 +180,8 @@ impl Consumer {
                 Lane::Dead => give_up_chunk(&self.pool, id).await,
             }
         };
+        let started = std::time::Instant::now();
+        let _in_flight = InFlight::enter();
         // Bounded retries of a chunk that fails for any other reason.
         let mut delays = chunk_retry(self.retries).build();
         let result = loop {
@@ -178,19 +207,39 @@ impl Consumer {
                 (outcome, _) => break outcome,
             }
         };
+        let lane_name = lane.name();
+        metrics::histogram!(names::CHUNK_DURATION, "lane" => lane_name).record(started.elapsed().as_secs_f64());
         match result {
             Ok(done) => {
-                match done {
-                    ChunkResult::Applied { items, job_done } => tracing::info!(items, job_done, "chunk applied"),
-                    ChunkResult::AlreadyDone => tracing::info!("chunk already applied; acknowledging the duplicate"),
-                    ChunkResult::Missing => tracing::warn!("chunk does not exist (job purged?); dropping the message"),
-                }
+                let counted = match &done {
+                    ChunkResult::Applied { items, codes, job_latency } => {
+                        tracing::info!(items, job_done = job_latency.is_some(), "chunk applied");
+                        for (code, count) in codes {
+                            metrics::counter!(names::ITEMS_PROCESSED, "code" => code.to_string()).increment(*count);
+                        }
+                        if let Some(seconds) = job_latency {
+                            metrics::counter!(names::JOBS_DONE).increment(1);
+                            metrics::histogram!(names::JOB_LATENCY).record(*seconds);
+                        }
+                        "applied"
+                    }
+                    ChunkResult::AlreadyDone => {
+                        tracing::info!("chunk already applied; acknowledging the duplicate");
+                        "duplicate"
+                    }
+                    ChunkResult::Missing => {
+                        tracing::warn!("chunk does not exist (job purged?); dropping the message");
+                        "missing"
+                    }
+                };
+                metrics::counter!(names::CHUNKS, "lane" => lane_name, "result" => counted).increment(1);
                 if let Err(e) = delivery.ack(BasicAckOptions::default()).await {
                     // The commit stands; the broker will redeliver and the duplicate is a no-op.
                     tracing::warn!(error = %e, "ack failed after commit");
                 }
             }
             Err(e) => {
+                metrics::counter!(names::CHUNKS, "lane" => lane_name, "result" => "failed").increment(1);
                 tracing::error!(error = ?e, "chunk kept failing; giving it back to the broker");
                 let _ = delivery.nack(BasicNackOptions { requeue: true, ..BasicNackOptions::default() }).await;
             }

@@ -32,6 +32,10 @@ async fn main() -> anyhow::Result<()> {
         drain: Duration::from_secs(config.drain_seconds),
         retries: config.chunk_retries,
     });
+    if let Some(addr) = config.metrics_addr {
+        ratify_shared::metrics::install_with_listener(addr).context("serving metrics on RATIFY_METRICS_ADDR")?;
+        tracing::info!(%addr, "metrics on /metrics");
+    }
     let shutdown = CancellationToken::new();
     // Workers relay too, so a job whose publish failed is delivered even while no api runs.
     let publisher = Arc::new(Publisher::new(config.common.amqp_url.clone(), config.common.topology()));

@@ -10,34 +10,53 @@ use ratify_shared::money::Currency;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::{self, Admin};
 use crate::error::extract::{Json as Body, Path};
 use crate::error::ApiError;
+use crate::openapi::ErrorBody;
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+/// A new advertiser. A `DEFAULT` group (0 %) is added when `commissionGroups` has none.
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(example = json!({"id": 1001, "name": "Store SE", "currency": "SEK", "commissionGroups": [
+    {"code": "DEFAULT", "name": "Default", "type": "percentage", "value": 10}]}))]
 pub struct NewAdvertiser {
+    /// A positive integer chosen by the operator.
+    #[schema(minimum = 1)]
     id: i64,
+    /// 1 to 255 characters.
     name: String,
+    /// ISO 4217 code; every amount of the advertiser is in it.
+    #[schema(example = "SEK")]
     currency: String,
     #[serde(default)]
     commission_groups: Vec<NewGroup>,
 }
 
-#[derive(Deserialize)]
+/// A commission group definition. In `PUT .../commission-groups/{code}` the code comes from
+/// the path and `code` here is ignored; in `POST /admin/advertisers` it is required.
+#[derive(Deserialize, ToSchema)]
 pub struct NewGroup {
+    /// 1 to 64 characters.
     #[serde(default)]
+    #[schema(example = "DEFAULT")]
     code: Option<String>,
     name: String,
     #[serde(rename = "type")]
+    #[schema(value_type = crate::openapi::GroupType)]
     kind: String,
+    /// A non-negative JSON number: a percentage (at most 100) of the part's amount, or a fixed
+    /// amount in the advertiser's currency paid per part whose amount is above zero.
+    #[schema(value_type = crate::openapi::DecimalNumber)]
     value: Box<RawValue>,
 }
 
-#[derive(Serialize)]
+/// An advertiser with all its commission groups.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AdvertiserView {
     id: i64,
@@ -46,12 +65,15 @@ pub struct AdvertiserView {
     commission_groups: Vec<GroupView>,
 }
 
-#[derive(Serialize)]
+/// A commission group as stored.
+#[derive(Serialize, ToSchema)]
 pub struct GroupView {
     code: String,
     name: String,
     #[serde(rename = "type")]
+    #[schema(value_type = crate::openapi::GroupType)]
     kind: String,
+    #[schema(value_type = crate::openapi::DecimalNumber)]
     value: Box<RawValue>,
 }
 
@@ -84,6 +106,26 @@ fn group_row(code: &str, group: &NewGroup, currency: Currency) -> Result<GroupRo
     Ok(GroupRow { code: code.to_owned(), name: group.name.clone(), kind: kind.as_str().to_owned(), value })
 }
 
+/// Creates an advertiser and its commission groups.
+#[utoipa::path(
+    post,
+    path = "/admin/advertisers",
+    tag = "admin",
+    security(("admin_token" = [])),
+    request_body = NewAdvertiser,
+    responses(
+        (status = 201, description = "Created.", body = AdvertiserView),
+        (status = 400, description = "A field is invalid (`BAD_REQUEST`), or the body is not the JSON object \
+            described (`JSON_PARSE_ERROR`).", body = ErrorBody),
+        (status = 401, description = "Missing or wrong admin token.", body = ErrorBody),
+        (status = 409, description = "The advertiser exists (`ADVERTISER_EXISTS`).", body = ErrorBody),
+        (status = 413, description = "The body is too large.", body = ErrorBody),
+        (status = 415, description = "The body is not sent as `application/json`.", body = ErrorBody),
+        (status = 500, description = "Internal error.", body = ErrorBody),
+        (status = 503, description = "The database is unreachable; nothing was stored. Has `Retry-After`.",
+            body = ErrorBody),
+    ),
+)]
 pub async fn create_advertiser(
     _: Admin,
     State(state): State<AppState>,
@@ -129,6 +171,31 @@ pub async fn create_advertiser(
     Ok((StatusCode::CREATED, Json(view)))
 }
 
+/// Creates or changes one commission group of an advertiser.
+#[utoipa::path(
+    put,
+    path = "/admin/advertisers/{id}/commission-groups/{code}",
+    tag = "admin",
+    security(("admin_token" = [])),
+    params(
+        ("id" = i64, Path, description = "The advertiser's id."),
+        ("code" = String, Path, description = "The group's code, 1 to 64 characters."),
+    ),
+    request_body = NewGroup,
+    responses(
+        (status = 200, description = "The group as stored.", body = GroupView),
+        (status = 400, description = "A field is invalid (`BAD_REQUEST`), or the body is not the JSON object \
+            described (`JSON_PARSE_ERROR`).", body = ErrorBody),
+        (status = 401, description = "Missing or wrong admin token.", body = ErrorBody),
+        (status = 404, description = "No such advertiser (`ADVERTISER_NOT_FOUND`), or `id` is not an integer \
+            (`NOT_FOUND`).", body = ErrorBody),
+        (status = 413, description = "The body is too large.", body = ErrorBody),
+        (status = 415, description = "The body is not sent as `application/json`.", body = ErrorBody),
+        (status = 500, description = "Internal error.", body = ErrorBody),
+        (status = 503, description = "The database is unreachable; nothing was stored. Has `Retry-After`.",
+            body = ErrorBody),
+    ),
+)]
 pub async fn put_group(
     _: Admin,
     State(state): State<AppState>,
@@ -147,22 +214,50 @@ pub async fn put_group(
     Ok(Json(group_view(row)?))
 }
 
-#[derive(Deserialize)]
+/// A new advertiser token.
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(example = json!({"name": "finance-bot", "advertiserIds": [1001, 1002]}))]
 pub struct NewToken {
+    /// 1 to 255 characters.
     name: String,
+    /// The advertisers the token is granted: at least one, each existing.
     advertiser_ids: Vec<i64>,
 }
 
-#[derive(Serialize)]
+/// A created token. `token` is shown this once; only its hash is stored.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreatedToken {
+    /// The token's id, for `DELETE /admin/tokens/{id}`.
     id: Uuid,
+    /// The bearer secret.
+    #[schema(example = "rat_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")]
     token: String,
     name: String,
     advertiser_ids: Vec<i64>,
 }
 
+/// Creates an advertiser token (shown once).
+#[utoipa::path(
+    post,
+    path = "/admin/tokens",
+    tag = "admin",
+    security(("admin_token" = [])),
+    request_body = NewToken,
+    responses(
+        (status = 201, description = "Created; the token is in the body, shown this once.", body = CreatedToken),
+        (status = 400, description = "A field is invalid or names an advertiser that does not exist \
+            (`BAD_REQUEST`), or the body is not the JSON object described (`JSON_PARSE_ERROR`).",
+            body = ErrorBody),
+        (status = 401, description = "Missing or wrong admin token.", body = ErrorBody),
+        (status = 413, description = "The body is too large.", body = ErrorBody),
+        (status = 415, description = "The body is not sent as `application/json`.", body = ErrorBody),
+        (status = 500, description = "Internal error.", body = ErrorBody),
+        (status = 503, description = "The database is unreachable; nothing was stored. Has `Retry-After`.",
+            body = ErrorBody),
+    ),
+)]
 pub async fn create_token(
     _: Admin,
     State(state): State<AppState>,
@@ -190,6 +285,23 @@ pub async fn create_token(
     Ok((StatusCode::CREATED, Json(CreatedToken { id, token, name: body.name, advertiser_ids: ids })))
 }
 
+/// Revokes a token, at once.
+#[utoipa::path(
+    delete,
+    path = "/admin/tokens/{id}",
+    tag = "admin",
+    security(("admin_token" = [])),
+    params(("id" = Uuid, Path, description = "The token's id, as `POST /admin/tokens` answered.")),
+    responses(
+        (status = 204, description = "Revoked."),
+        (status = 401, description = "Missing or wrong admin token.", body = ErrorBody),
+        (status = 404, description = "No live token with this id (`TOKEN_NOT_FOUND`), or `id` is not a UUID \
+            (`NOT_FOUND`).", body = ErrorBody),
+        (status = 500, description = "Internal error.", body = ErrorBody),
+        (status = 503, description = "The database is unreachable. Has `Retry-After`.",
+            body = ErrorBody),
+    ),
+)]
 pub async fn revoke_token(
     _: Admin,
     State(state): State<AppState>,

@@ -8,15 +8,19 @@ use axum::Json;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::extract::Path;
 use crate::error::ApiError;
+use crate::openapi::ErrorBody;
 use crate::state::AppState;
 use crate::submit;
 
-#[derive(Serialize)]
+/// The accepted job: from now on it and all its items are durable, and every item will get
+/// exactly one outcome.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Accepted {
     pub job_id: Uuid,
@@ -33,6 +37,42 @@ pub fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
 }
 
+/// Submits a batch of actions; answers at once with the job that applies them. A malformed
+/// element does not sink the batch: it becomes that item's `[400 BAD_REQUEST]` outcome.
+#[utoipa::path(
+    post,
+    path = "/advertisers/{aid}/transactions/batch",
+    tag = "validation",
+    security(("advertiser_token" = [])),
+    params(
+        ("aid" = i64, Path, description = "The advertiser's id."),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false,
+            description = "1 to 255 printable ASCII characters. The same key from the same advertiser within 24 \
+                hours returns the first `jobId` and creates nothing; with a different body it is a `422`."),
+    ),
+    request_body(
+        content = Vec<crate::openapi::BatchAction>,
+        content_type = "application/json",
+        description = "A JSON array of actions, at most `RATIFY_MAX_BATCH_ITEMS` (default 100,000).",
+    ),
+    responses(
+        (status = 200, description = "Accepted: the job is stored.", body = Accepted),
+        (status = 400, description = "The body is not a JSON array (`JSON_PARSE_ERROR`: enclose the actions in \
+            square brackets), the array is empty, or the Idempotency-Key is invalid (`BAD_REQUEST`).",
+            body = ErrorBody),
+        (status = 401, description = "Missing or unknown bearer token (`UNAUTHORIZED`).", body = ErrorBody),
+        (status = 403, description = "The token is not granted this advertiser (`FORBIDDEN`).", body = ErrorBody),
+        (status = 404, description = "`aid` is not an integer (`NOT_FOUND`).", body = ErrorBody),
+        (status = 413, description = "Over the byte limit (`PAYLOAD_TOO_LARGE`) or the item limit \
+            (`TOO_MANY_ITEMS`).", body = ErrorBody),
+        (status = 415, description = "The body is not sent as `application/json`.", body = ErrorBody),
+        (status = 422, description = "The Idempotency-Key was used within 24 hours for a different body \
+            (`IDEMPOTENCY_KEY_REUSED`).", body = ErrorBody),
+        (status = 500, description = "Internal error.", body = ErrorBody),
+        (status = 503, description = "Postgres cannot take the job; nothing was accepted.", body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait before retrying."))),
+    ),
+)]
 pub async fn submit_batch(
     caller: Caller,
     State(state): State<AppState>,

@@ -10,18 +10,23 @@ use futures::TryStreamExt;
 use ratify_shared::db;
 use ratify_shared::db::jobs::OutcomeRow;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::extract::{Path, Query};
 use crate::error::ApiError;
+use crate::openapi::ErrorBody;
 use crate::output_cache::OutputCache;
 use crate::state::AppState;
 use crate::stream::ArrayWriter;
 use crate::views;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 pub struct JobParams {
+    /// Add the item outcomes, in index order: `errors` fills `failedTransactions` with the failed
+    /// items, `all` fills `allTransactions` with every item. Absent: the summary only.
+    #[param(value_type = crate::openapi::JobOutput, inline, required = false)]
     output: Option<String>,
 }
 
@@ -32,6 +37,28 @@ enum Output {
     All,
 }
 
+/// A job's status, with its item outcomes when asked (streamed).
+#[utoipa::path(
+    get,
+    path = "/advertisers/{aid}/transactions/jobs/{job_id}",
+    tag = "validation",
+    security(("advertiser_token" = [])),
+    params(
+        ("aid" = i64, Path, description = "The advertiser's id."),
+        ("job_id" = Uuid, Path, description = "The `jobId` the batch was answered with."),
+        JobParams,
+    ),
+    responses(
+        (status = 200, description = "The job.", body = crate::openapi::JobStatus),
+        (status = 400, description = "`output` is neither `errors` nor `all` (`BAD_REQUEST`).", body = ErrorBody),
+        (status = 401, description = "Missing or unknown bearer token (`UNAUTHORIZED`).", body = ErrorBody),
+        (status = 403, description = "The token is not granted this advertiser (`FORBIDDEN`).", body = ErrorBody),
+        (status = 404, description = "No such job for this advertiser (`JOB_NOT_FOUND`), or `aid` is not an \
+            integer (`NOT_FOUND`).", body = ErrorBody),
+        (status = 500, description = "Internal error.", body = ErrorBody),
+        (status = 503, description = "The database is unreachable. Has `Retry-After`.", body = ErrorBody),
+    ),
+)]
 pub async fn get_job(
     caller: Caller,
     State(state): State<AppState>,
@@ -103,16 +130,23 @@ fn keep(kept: &mut Option<Vec<u8>>, chunk: &[u8], outputs: Option<&OutputCache>)
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 pub struct ListParams {
+    /// Jobs per page, 1 to 500 (default 50).
+    #[param(value_type = i64, required = false, minimum = 1, maximum = 500, default = 50)]
     limit: Option<i64>,
+    /// The `nextCursor` of the previous page.
+    #[param(value_type = String, required = false)]
     cursor: Option<String>,
 }
 
-#[derive(Serialize)]
+/// A page of the advertiser's jobs of the last 60 days, newest first, without item lists.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct JobPage {
     jobs: Vec<views::JobView>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    #[schema(required = true)]
     next_cursor: Option<String>,
 }
 
@@ -125,6 +159,24 @@ fn parse_cursor(cursor: &str) -> Option<(DateTime<Utc>, Uuid)> {
     Some((DateTime::from_timestamp_micros(micros.parse().ok()?)?, id.parse().ok()?))
 }
 
+/// The advertiser's jobs of the last 60 days, newest first, paginated.
+#[utoipa::path(
+    get,
+    path = "/advertisers/{aid}/transactions/jobs",
+    tag = "validation",
+    security(("advertiser_token" = [])),
+    params(("aid" = i64, Path, description = "The advertiser's id."), ListParams),
+    responses(
+        (status = 200, description = "A page of jobs.", body = JobPage),
+        (status = 400, description = "`limit` is out of range or `cursor` is not one this api gave out \
+            (`BAD_REQUEST`).", body = ErrorBody),
+        (status = 401, description = "Missing or unknown bearer token (`UNAUTHORIZED`).", body = ErrorBody),
+        (status = 403, description = "The token is not granted this advertiser (`FORBIDDEN`).", body = ErrorBody),
+        (status = 404, description = "`aid` is not an integer (`NOT_FOUND`).", body = ErrorBody),
+        (status = 500, description = "Internal error.", body = ErrorBody),
+        (status = 503, description = "The database is unreachable. Has `Retry-After`.", body = ErrorBody),
+    ),
+)]
 pub async fn list_jobs(
     caller: Caller,
     State(state): State<AppState>,

@@ -22,6 +22,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(ops::health))
         .route("/ready", get(ops::ready))
+        .route("/openapi.json", get(crate::openapi::openapi_json))
+        .route("/metrics", get(crate::metrics::render))
         .route("/admin/advertisers", post(admin::create_advertiser))
         .route("/admin/advertisers/{id}/commission-groups/{code}", put(admin::put_group))
         .route("/admin/tokens", post(admin::create_token))
@@ -35,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(60)))
+        .layer(axum::middleware::from_fn(crate::metrics::track))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -13,15 +13,46 @@ use ratify_shared::db::transactions::{DateType, TransactionRow};
 use ratify_shared::localtime;
 use ratify_shared::state::Status;
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::auth::Caller;
 use crate::error::extract::{Path, Query};
 use crate::error::ApiError;
 use crate::ingest;
+use crate::openapi::ErrorBody;
 use crate::state::AppState;
 use crate::stream::ArrayWriter;
 use crate::views;
 
+/// Records tracked sales, all or nothing (stands in for the tracking pipeline).
+#[utoipa::path(
+    post,
+    path = "/advertisers/{aid}/transactions",
+    tag = "transactions",
+    security(("advertiser_token" = [])),
+    params(("aid" = i64, Path, description = "The advertiser's id.")),
+    request_body(
+        content = Vec<crate::openapi::NewTransaction>,
+        content_type = "application/json",
+        description = "A JSON array of 1 to 100,000 transactions.",
+    ),
+    responses(
+        (status = 201, description = "Recorded; the new ids in input order.", body = crate::openapi::Recorded),
+        (status = 400, description = "The body is not a JSON array (`JSON_PARSE_ERROR`), or names the first bad \
+            item and field (`BAD_REQUEST`); nothing was recorded.", body = ErrorBody),
+        (status = 401, description = "Missing or unknown bearer token (`UNAUTHORIZED`).", body = ErrorBody),
+        (status = 403, description = "The token is not granted this advertiser (`FORBIDDEN`).", body = ErrorBody),
+        (status = 404, description = "No such advertiser (`ADVERTISER_NOT_FOUND`), or `aid` is not an integer \
+            (`NOT_FOUND`).", body = ErrorBody),
+        (status = 409, description = "A transaction with the same orderRef and transactionDate exists or appears \
+            twice (`DUPLICATE_TRANSACTION`); nothing was recorded.", body = ErrorBody),
+        (status = 413, description = "The body is too large (`PAYLOAD_TOO_LARGE`).", body = ErrorBody),
+        (status = 415, description = "The body is not sent as `application/json`.", body = ErrorBody),
+        (status = 500, description = "Internal error.", body = ErrorBody),
+        (status = 503, description = "The database is unreachable; nothing was stored. Has `Retry-After`.",
+            body = ErrorBody),
+    ),
+)]
 pub async fn record(
     caller: Caller,
     State(state): State<AppState>,
@@ -34,6 +65,26 @@ pub async fn record(
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "ids": ids }))).into_response())
 }
 
+/// One transaction, with its parts and history.
+#[utoipa::path(
+    get,
+    path = "/advertisers/{aid}/transactions/{id}",
+    tag = "transactions",
+    security(("advertiser_token" = [])),
+    params(
+        ("aid" = i64, Path, description = "The advertiser's id."),
+        ("id" = i64, Path, description = "The transaction's id."),
+    ),
+    responses(
+        (status = 200, description = "The transaction, with `history`.", body = crate::views::TransactionView),
+        (status = 401, description = "Missing or unknown bearer token (`UNAUTHORIZED`).", body = ErrorBody),
+        (status = 403, description = "The token is not granted this advertiser (`FORBIDDEN`).", body = ErrorBody),
+        (status = 404, description = "No such transaction for this advertiser (`TRANSACTION_NOT_FOUND`), or `aid` \
+            is not an integer (`NOT_FOUND`).", body = ErrorBody),
+        (status = 500, description = "Internal error.", body = ErrorBody),
+        (status = 503, description = "The database is unreachable. Has `Retry-After`.", body = ErrorBody),
+    ),
+)]
 pub async fn get_one(
     caller: Caller,
     State(state): State<AppState>,
@@ -49,15 +100,30 @@ pub async fn get_one(
     Ok(Json(view))
 }
 
-#[derive(Deserialize)]
+/// Either `ids`, or `orderRef`, or `startDate` and `endDate` (with `dateType`, `status`).
+#[derive(Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
 pub struct ListParams {
+    /// Local date-time `yyyy-MM-ddTHH:mm:ss` in `timezone`, inclusive; required unless `ids` or `orderRef`.
+    #[param(value_type = String, required = false, example = "2026-11-01T00:00:00")]
     start_date: Option<String>,
+    /// Local date-time `yyyy-MM-ddTHH:mm:ss` in `timezone`, inclusive, at most 31 days after `startDate`.
+    #[param(value_type = String, required = false, example = "2026-11-30T23:59:59")]
     end_date: Option<String>,
+    /// Which date the range selects on (default `transaction`).
+    #[param(value_type = crate::openapi::DateType, inline, required = false)]
     date_type: Option<String>,
+    /// IANA zone the dates are read and written in (default `UTC`).
+    #[param(value_type = String, required = false, example = "Europe/Stockholm")]
     timezone: Option<String>,
+    /// Only transactions of this status (with a date range).
+    #[param(value_type = crate::openapi::CommissionStatus, inline, required = false)]
     status: Option<String>,
+    /// Comma-separated transaction ids, 1 to 1,000.
+    #[param(value_type = String, required = false, example = "1,2,3")]
     ids: Option<String>,
+    /// Every transaction with this orderRef.
+    #[param(value_type = String, required = false)]
     order_ref: Option<String>,
 }
 
@@ -122,6 +188,24 @@ fn selection(params: &ListParams, zone: Tz) -> Result<Selection, ApiError> {
     Ok(Selection::Dates { date_type, start, end, status })
 }
 
+/// Lists transactions (streamed): by date range, by ids, or by orderRef.
+#[utoipa::path(
+    get,
+    path = "/advertisers/{aid}/transactions",
+    tag = "transactions",
+    security(("advertiser_token" = [])),
+    params(("aid" = i64, Path, description = "The advertiser's id."), ListParams),
+    responses(
+        (status = 200, description = "The transactions, without `history`.",
+            body = Vec<crate::views::TransactionView>),
+        (status = 400, description = "A parameter is missing or invalid (`BAD_REQUEST`).", body = ErrorBody),
+        (status = 401, description = "Missing or unknown bearer token (`UNAUTHORIZED`).", body = ErrorBody),
+        (status = 403, description = "The token is not granted this advertiser (`FORBIDDEN`).", body = ErrorBody),
+        (status = 404, description = "`aid` is not an integer (`NOT_FOUND`).", body = ErrorBody),
+        (status = 500, description = "Internal error.", body = ErrorBody),
+        (status = 503, description = "The database is unreachable. Has `Retry-After`.", body = ErrorBody),
+    ),
+)]
 pub async fn list(
     caller: Caller,
     State(state): State<AppState>,

@@ -47,6 +47,15 @@ impl OutcomeRows {
     pub fn errors(&self) -> i32 {
         self.codes.iter().filter(|c| **c >= 400).count() as i32
     }
+
+    /// How many items got each code.
+    pub fn by_code(&self) -> std::collections::BTreeMap<i16, u64> {
+        let mut counts = std::collections::BTreeMap::new();
+        for code in &self.codes {
+            *counts.entry(*code).or_insert(0) += 1;
+        }
+        counts
+    }
 }
 
 /// Writes a chunk's outcomes in one statement. The primary key refuses a second
@@ -93,19 +102,21 @@ pub async fn finish(conn: &mut PgConnection, advertiser_id: i64, job_id: Uuid, c
 }
 
 /// Adds a chunk's counts to its job; the job becomes `DONE`, with its completion date,
-/// exactly when the last item has its outcome. Returns whether it is now done.
+/// exactly when the last item has its outcome. Returns, when it is now done, the seconds
+/// from acceptance to done.
 pub async fn add_progress(
     conn: &mut PgConnection,
     advertiser_id: i64,
     job_id: Uuid,
     processed: i32,
     errors: i32,
-) -> sqlx::Result<bool> {
+) -> sqlx::Result<Option<f64>> {
     sqlx::query_scalar(
         "UPDATE jobs SET processed_count = processed_count + $3, error_count = error_count + $4,
                 status = CASE WHEN processed_count + $3 >= transaction_count THEN 'DONE' ELSE 'PROCESSING' END,
                 completion_date = CASE WHEN processed_count + $3 >= transaction_count THEN now() END
-         WHERE advertiser_id = $1 AND id = $2 RETURNING status = 'DONE'",
+         WHERE advertiser_id = $1 AND id = $2
+         RETURNING extract(epoch FROM completion_date - created_at)::float8",
     )
     .bind(advertiser_id)
     .bind(job_id)

@@ -241,7 +241,8 @@ async fn poller(client: Client, jobs: Arc<Mutex<Vec<(i64, String)>>>, running: A
         };
         let started = Instant::now();
         // Read the whole body, as a poller must, but leave parsing it out of the figure.
-        let (status, _) = client.get_bytes(&format!("/advertisers/{advertiser}/transactions/jobs/{job}?output=errors")).await;
+        let (status, _) =
+            client.get_bytes(&format!("/advertisers/{advertiser}/transactions/jobs/{job}?output=errors")).await;
         if status.is_success() {
             latencies.push(started.elapsed().as_secs_f64() * 1000.0);
         }
