@@ -27,8 +27,9 @@ pub fn hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
-fn bearer(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+/// The bearer token of a request, if it has one.
+pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
@@ -58,7 +59,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Caller, ApiError> {
-        let token = bearer(parts).ok_or(ApiError::Unauthorized)?;
+        let token = bearer(&parts.headers).ok_or(ApiError::Unauthorized)?;
         // Tokens are looked up by their hash: what travels to the database, and what a
         // timing difference could reveal, is never the token itself.
         let digest = hash(token);
@@ -81,7 +82,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Admin, ApiError> {
-        let token = bearer(parts).ok_or(ApiError::Unauthorized)?;
+        let token = bearer(&parts.headers).ok_or(ApiError::Unauthorized)?;
         let state = AppState::from_ref(state);
         // Compare fixed-length digests in constant time.
         let matches: bool = hash(token).ct_eq(&state.admin_token_hash).into();

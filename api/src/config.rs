@@ -15,6 +15,8 @@ pub struct ApiConfig {
     pub chunk_size: usize,
     /// Bytes of finished jobs' rendered item lists kept in memory (0: none).
     pub output_cache_bytes: u64,
+    /// Calls a minute per token on the advertiser routes (0: unlimited).
+    pub rate_limit_per_minute: u32,
 }
 
 impl ApiConfig {
@@ -47,6 +49,11 @@ impl ApiConfig {
                 1024..=1024 * 1024 * 1024,
             )?,
             chunk_size: in_range("RATIFY_CHUNK_SIZE", var("RATIFY_CHUNK_SIZE", 1000)?, 1..=100_000)?,
+            rate_limit_per_minute: in_range(
+                "RATIFY_RATE_LIMIT_PER_MINUTE",
+                var("RATIFY_RATE_LIMIT_PER_MINUTE", 600)?,
+                0..=1_000_000,
+            )?,
             output_cache_bytes: in_range(
                 "RATIFY_OUTPUT_CACHE_BYTES",
                 var("RATIFY_OUTPUT_CACHE_BYTES", 64 * 1024 * 1024)?,

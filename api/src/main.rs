@@ -8,6 +8,7 @@ mod ingest;
 mod metrics;
 mod openapi;
 mod output_cache;
+mod rate_limit;
 mod routes;
 mod state;
 mod stream;
@@ -72,12 +73,23 @@ async fn serve() -> anyhow::Result<()> {
         outbox::RELAY_GRACE,
         shutdown.clone(),
     ));
+    let rate_limit =
+        std::num::NonZeroU32::new(config.rate_limit_per_minute).map(|n| Arc::new(rate_limit::RateLimit::per_minute(n)));
+    if let Some(limit) = rate_limit.clone() {
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+                limit.forget_idle();
+            }
+        });
+    }
     let state = AppState {
         pool,
         publisher,
         admin_token_hash: auth::hash(&config.admin_token).into(),
         outputs: Arc::new(output_cache::OutputCache::new(config.output_cache_bytes)),
         metrics: ratify_shared::metrics::install_for_render().context("installing the metrics recorder")?,
+        rate_limit: rate_limit.clone(),
         config: Arc::new(config.clone()),
     };
     let listener = tokio::net::TcpListener::bind(config.addr)

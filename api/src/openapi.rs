@@ -45,7 +45,7 @@ pub use schemas::*;
         jobs::list_jobs,
     ),
     components(schemas(ErrorBody, Amount, DecimalNumber)),
-    modifiers(&BearerTokens),
+    modifiers(&BearerTokens, &RateLimited),
     tags(
         (name = "validation", description = "Batches of approve, decline and amend actions, and their jobs."),
         (name = "transactions", description = "Recording and reading the transactions that validation acts on."),
@@ -77,6 +77,31 @@ impl Modify for BearerTokens {
                  or unknown is `401`, not granted `aid` is `403`.",
             ),
         );
+    }
+}
+
+/// Every advertiser route may answer `429` (per-token rate limit).
+struct RateLimited;
+
+impl Modify for RateLimited {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let response = ResponseBuilder::new()
+            .description(
+                "RATE_LIMITED: this token used up its calls of the minute (RATIFY_RATE_LIMIT_PER_MINUTE); \
+                 `Retry-After` says when to try again.",
+            )
+            .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
+            .build();
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if !path.starts_with("/advertisers/") {
+                continue;
+            }
+            let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.delete, &mut item.patch];
+            for operation in operations.into_iter().flatten() {
+                operation.responses.responses.insert("429".to_owned(), response.clone().into());
+            }
+        }
     }
 }
 
@@ -432,6 +457,7 @@ mod tests {
             max_body_bytes: 1 << 20,
             chunk_size: 10,
             output_cache_bytes: 0,
+            rate_limit_per_minute: 0,
         };
         crate::routes::router(AppState {
             pool,
@@ -439,6 +465,7 @@ mod tests {
             admin_token_hash: crate::auth::hash(&config.admin_token).into(),
             outputs: Arc::new(OutputCache::new(0)),
             metrics: metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder().handle(),
+            rate_limit: None,
             config: Arc::new(config),
         })
     }

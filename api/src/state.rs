@@ -17,4 +17,6 @@ pub struct AppState {
     pub outputs: Arc<OutputCache>,
     /// Renders the Prometheus text of `/metrics`.
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
+    /// Per-token limit of the advertiser routes; `None` when RATIFY_RATE_LIMIT_PER_MINUTE=0.
+    pub rate_limit: Option<Arc<crate::rate_limit::RateLimit>>,
 }

@@ -134,6 +134,8 @@ impl Stack {
             .env("ADMIN_TOKEN", &self.admin_token)
             .env("API_ADDR", "127.0.0.1:0")
             .env("RUST_LOG", "info")
+            // Tests poll fast from one token; the rate-limit test turns the limit back on.
+            .env("RATIFY_RATE_LIMIT_PER_MINUTE", "0")
             .envs(self.env.iter().map(|(k, v)| (k, v)));
         command
     }
