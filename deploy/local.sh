@@ -21,6 +21,8 @@ API_ADDR_FILE=$RUN_DIR/api.addr
 . "$ROOT/deploy/lib/postgres.sh"
 # shellcheck source=lib/rabbitmq.sh
 . "$ROOT/deploy/lib/rabbitmq.sh"
+# shellcheck source=lib/schemathesis.sh
+. "$ROOT/deploy/lib/schemathesis.sh"
 
 usage() {
     cat <<EOF
@@ -30,8 +32,10 @@ Commands:
   servers             start (or reuse) Postgres and RabbitMQ, print env exports
   up [--workers N]    servers + release build + migrate + api + N workers (default 2)
   down                stop everything this script started (api, workers, RabbitMQ, epmd, Postgres)
-  test [ARGS...]      servers + debug build + cargo nextest (or cargo test); ARGS go to the runner;
-                      without ARGS also a quick benchmark smoke run (figures printed, not asserted)
+  test [ARGS...]      servers + Schemathesis venv + debug build + cargo nextest (or cargo test);
+                      ARGS go to the runner; without ARGS also a quick benchmark smoke run
+                      (figures printed, not asserted)
+  schemathesis        install (or reuse) the pinned Schemathesis in .local/venv-schemathesis
   bench [--quick]     servers + release build + the benchmark harness (SPEC section 7), prints a table
   env                 print export lines for the running servers (eval "\$(deploy/local.sh env)")
   status              show which of our processes are alive
@@ -201,6 +205,8 @@ cmd_test() {
     export RATIFY_TEST_AMQP_URL=$AMQP_URL
     export RATIFY_BIN_DIR=$t/debug
     cd "$ROOT"
+    # tests/tests/schemathesis.rs runs the Schemathesis CLI from .local/venv-schemathesis.
+    ensure_schemathesis
     # One profile (debug) for the binaries and the tests: nothing builds twice.
     cargo build --workspace --bins
     if cargo nextest --version >/dev/null 2>&1; then
@@ -296,6 +302,7 @@ main() {
         down) cmd_down "$@" ;;
         test) cmd_test "$@" ;;
         bench) cmd_bench "$@" ;;
+        schemathesis) ensure_schemathesis && printf '%s\n' "$(schemathesis_venv)/bin/st" ;;
         env) cmd_env "$@" ;;
         status) cmd_status "$@" ;;
         stop-postgres) cmd_stop_postgres "$@" ;;

@@ -1,7 +1,7 @@
 //! Recording tracked sales (`POST /advertisers/{id}/transactions`): all or nothing, in
 //! one bulk insert.
 
-use axum::body::{to_bytes, Body};
+use axum::body::Body;
 use axum::http::HeaderMap;
 use ratify_shared::commission::{build_parts, total_commission, Rate, DEFAULT_GROUP};
 use ratify_shared::db;
@@ -13,7 +13,7 @@ use serde_json::value::RawValue;
 use std::collections::HashMap;
 
 use crate::error::ApiError;
-use crate::routes::batch::is_json;
+use crate::routes::batch::{is_json, read_body};
 use crate::state::AppState;
 
 /// The most transactions one request may record.
@@ -55,10 +55,7 @@ pub async fn record(
     if !is_json(headers) {
         return Err(ApiError::UnsupportedMediaType);
     }
-    let limit = state.config.max_body_bytes;
-    let bytes = to_bytes(body, limit).await.map_err(|_| {
-        ApiError::PayloadTooLarge("PAYLOAD_TOO_LARGE", format!("the body is larger than {limit} bytes"))
-    })?;
+    let bytes = read_body(headers, body, state.config.max_body_bytes).await?;
     let mut conn = state.pool.acquire().await?;
     let advertiser = db::advertisers::get(&mut conn, advertiser_id).await?.ok_or_else(|| {
         ApiError::NotFound("ADVERTISER_NOT_FOUND", format!("advertiser {advertiser_id} does not exist"))
@@ -116,7 +113,7 @@ fn parse(bytes: &[u8], currency: Currency, rates: &HashMap<String, Rate>) -> Res
     for (i, raw) in elements.iter().enumerate() {
         let bad = |what: String| ApiError::bad_request(format!("item {i}: {what}"));
         let item: NewTransaction = serde_json::from_str(raw.get()).map_err(|e| bad(e.to_string()))?;
-        if item.order_ref.is_empty() || item.order_ref.len() > ratify_shared::batch::MAX_ORDER_REF_LEN {
+        if item.order_ref.is_empty() || item.order_ref.chars().count() > ratify_shared::batch::MAX_ORDER_REF_LEN {
             return Err(bad("orderRef must be 1 to 255 characters".to_owned()));
         }
         if item.currency != currency.code() {

@@ -28,6 +28,17 @@ pub struct Accepted {
 
 const MAX_KEY_LEN: usize = 255;
 
+/// Reads a raw body of at most `limit` bytes. A declared `Content-Length` over the limit
+/// is refused at once, before any of the body is read.
+pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<bytes::Bytes, ApiError> {
+    let too_large = || ApiError::PayloadTooLarge("PAYLOAD_TOO_LARGE", format!("the body is larger than {limit} bytes"));
+    let declared = headers.get(axum::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    to_bytes(body, limit).await.map_err(|_| too_large())
+}
+
 /// Whether the request says its body is JSON (`application/json`, any parameters).
 pub fn is_json(headers: &HeaderMap) -> bool {
     headers
@@ -85,10 +96,7 @@ pub async fn submit_batch(
         return Err(ApiError::UnsupportedMediaType);
     }
     let key = idempotency_key(&headers)?;
-    let limit = state.config.max_batch_bytes;
-    let bytes = to_bytes(body, limit).await.map_err(|_| {
-        ApiError::PayloadTooLarge("PAYLOAD_TOO_LARGE", format!("the body is larger than {limit} bytes"))
-    })?;
+    let bytes = read_body(&headers, body, state.config.max_batch_bytes).await?;
     let max_items = state.config.max_batch_items;
     let chunk_size = state.config.chunk_size;
     // Parsing 100,000 items is CPU work: keep it off the async workers.

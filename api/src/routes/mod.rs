@@ -18,7 +18,9 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
-    let body_limit = state.config.max_body_bytes.max(state.config.max_batch_bytes);
+    // Bodies read by extractors (admin routes); the batch and recording routes read their
+    // raw bodies against their own limits.
+    let body_limit = state.config.max_body_bytes;
     Router::new()
         .route("/health", get(ops::health))
         .route("/ready", get(ops::ready))
