@@ -37,6 +37,9 @@ Commands:
                       (figures printed, not asserted)
   schemathesis        install (or reuse) the pinned Schemathesis in .local/venv-schemathesis
   bench [--quick]     servers + release build + the benchmark harness (SPEC section 7), prints a table
+  fuzz [SECONDS] [TARGET...]
+                      run the cargo-fuzz targets in fuzz/ (all by default) for SECONDS each
+                      [60]; on a crash prints the input's path and exits non-zero (docs/fuzzing.md)
   env                 print export lines for the running servers (eval "\$(deploy/local.sh env)")
   status              show which of our processes are alive
   stop-postgres [--immediate]
@@ -55,6 +58,9 @@ Environment (defaults in brackets):
   API_ADDR [127.0.0.1:8080]      api listen address (up)
   ADMIN_TOKEN                    admin token (default: .local/admin-token, generated once)
   RATIFY_NO_BUILD=1              up: skip 'cargo build', use the binaries already built
+  FUZZ_SANITIZER [none]          fuzz: cargo fuzz --sanitizer (none, address, ...)
+  FUZZ_TOOLCHAIN=bootstrap       fuzz: use the default toolchain with RUSTC_BOOTSTRAP=1 even if
+                                 a nightly is installed (default: nightly if there is one)
 Exports go to stdout, progress messages to stderr. State lives in $LOCAL.
 EOF
 }
@@ -234,6 +240,90 @@ cmd_bench() {
     exec "$t/release/ratify-bench" "$@"
 }
 
+# Fuzzing (docs/fuzzing.md). cargo-fuzz wants nightly's -Z flags: use a nightly toolchain
+# if rustup has one (or can fetch one, tried once per machine), else the stable toolchain
+# with RUSTC_BOOTSTRAP=1, which lets it take them. Sets FUZZ_CARGO (the cargo command).
+fuzz_toolchain() {
+    local marker=$ROOT/fuzz/target/.no-nightly
+    FUZZ_CARGO=(cargo)
+    if [[ ${FUZZ_TOOLCHAIN:-} == bootstrap ]]; then
+        export RUSTC_BOOTSTRAP=1
+        log "fuzzing on $(rustc --version) with RUSTC_BOOTSTRAP=1 (FUZZ_TOOLCHAIN=bootstrap)"
+    elif cargo +nightly --version >/dev/null 2>&1; then
+        FUZZ_CARGO=(cargo +nightly)
+    elif [[ ! -e $marker ]] && command -v rustup >/dev/null &&
+        timeout 300 rustup toolchain install nightly --profile minimal >&2 &&
+        cargo +nightly --version >/dev/null 2>&1; then
+        FUZZ_CARGO=(cargo +nightly)
+    else
+        mkdir -p "$(dirname "$marker")" && touch "$marker"
+        export RUSTC_BOOTSTRAP=1
+        log "no nightly toolchain: fuzzing on $(rustc --version) with RUSTC_BOOTSTRAP=1"
+    fi
+}
+
+FUZZ_TARGETS=(batch_body money reference)
+
+cmd_fuzz() {
+    local seconds=60 sanitizer=${FUZZ_SANITIZER:-none} t rc=0 run_rc artifact stats again
+    local -a targets=()
+    if [[ ${1:-} =~ ^[0-9]+$ ]]; then
+        seconds=$1
+        shift
+    fi
+    ((seconds > 0)) || die "fuzz: SECONDS must be at least 1"
+    targets=("$@")
+    ((${#targets[@]})) || targets=("${FUZZ_TARGETS[@]}")
+    for t in "${targets[@]}"; do
+        [[ -f $ROOT/fuzz/fuzz_targets/$t.rs ]] || die "fuzz: unknown target '$t' (targets: ${FUZZ_TARGETS[*]})"
+    done
+    if ! cargo fuzz --version >/dev/null 2>&1; then
+        log "installing cargo-fuzz"
+        cargo install cargo-fuzz --locked
+    fi
+    fuzz_toolchain
+    # rustix 0.37 (via lapin) enables the rustc_attrs feature whenever its probe compiles
+    # one, and then fails to build on recent compilers: allow no features at all, so the
+    # probe fails and rustix builds as on stable.
+    export RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }-Zallow-features="
+    cd "$ROOT"
+    # -a: debug assertions and overflow checks on, in an optimised build (fuzz/target).
+    log "building fuzz targets with ${FUZZ_CARGO[*]} (sanitizer: $sanitizer)"
+    for t in "${targets[@]}"; do
+        "${FUZZ_CARGO[@]}" fuzz build -a -s "$sanitizer" "$t" >&2 || die "fuzz: building $t failed"
+    done
+    mkdir -p "$ROOT/fuzz/target/logs"
+    for t in "${targets[@]}"; do
+        # New inputs go to fuzz/target/corpus/T (git-ignored); fuzz/corpus/T holds the seeds.
+        mkdir -p "$ROOT/fuzz/target/corpus/$t"
+        local log_file=$ROOT/fuzz/target/logs/$t.log dict=()
+        [[ -f $ROOT/fuzz/dict/$t.dict ]] && dict=("-dict=$ROOT/fuzz/dict/$t.dict")
+        log "fuzzing $t for ${seconds}s (log: $log_file)"
+        run_rc=0
+        "${FUZZ_CARGO[@]}" fuzz run -a -s "$sanitizer" "$t" "$ROOT/fuzz/target/corpus/$t" "$ROOT/fuzz/corpus/$t" -- \
+            -max_total_time="$seconds" -timeout=25 -print_final_stats=1 "${dict[@]}" >"$log_file" 2>&1 || run_rc=$?
+        stats=$(awk '/^stat::number_of_executed_units/ {n=$NF} /^stat::average_exec_per_sec/ {r=$NF}
+            END {if (n != "") printf "%s runs, %s exec/s", n, r}' "$log_file")
+        if ((run_rc == 0)); then
+            printf '%-12s ok      %s\n' "$t" "${stats:-no stats}"
+            continue
+        fi
+        rc=1
+        artifact=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log_file" | tail -n 1)
+        printf '%-12s FAILED  %s\n' "$t" "${stats:-}"
+        grep -m 1 -A 4 'panicked at\|ERROR: libFuzzer\|^error' "$log_file" >&2 || tail -n 30 "$log_file" >&2
+        if [[ -n $artifact ]]; then
+            again="cd $ROOT && RUSTFLAGS='$RUSTFLAGS' ${RUSTC_BOOTSTRAP:+RUSTC_BOOTSTRAP=1 }${FUZZ_CARGO[*]} fuzz"
+            printf '  input:     %s\n' "$artifact"
+            printf '  reproduce: %s run -a -s %s %s %s\n' "$again" "$sanitizer" "$t" "$artifact"
+            printf '  minimise:  %s tmin -a -s %s %s %s\n' "$again" "$sanitizer" "$t" "$artifact"
+        else
+            printf '  no input was written; see %s\n' "$log_file"
+        fi
+    done
+    return "$rc"
+}
+
 # Single-server commands, for fault tests that restart one dependency under load.
 cmd_stop_postgres() {
     case ${1:-} in
@@ -302,6 +392,7 @@ main() {
         down) cmd_down "$@" ;;
         test) cmd_test "$@" ;;
         bench) cmd_bench "$@" ;;
+        fuzz) cmd_fuzz "$@" ;;
         schemathesis) ensure_schemathesis && printf '%s\n' "$(schemathesis_venv)/bin/st" ;;
         env) cmd_env "$@" ;;
         status) cmd_status "$@" ;;

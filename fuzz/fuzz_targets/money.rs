@@ -121,12 +121,14 @@ fn strict() -> bool {
 }
 
 /// Findings F1 and F2 (docs/fuzzing.md): a JSON number written with more than 28 digits,
-/// or with an exponent beyond ±28, is more than `rust_decimal` holds as written. Without an
+/// an exponent beyond ±28 or more than 28 decimals once the exponent applies, is more than `rust_decimal` holds as written. Without an
 /// exponent such text is rejected as "too large" even when it is a valid amount
 /// (`1.000…0` with 29 zeros; `0e300`: F1); with one, `Decimal::from_scientific` rounds it
 /// silently, accepting too precise and even negative amounts (`1.000…0001e0` is 1: F2).
 fn beyond_decimal_text(text: &str) -> bool {
-    json_number(text).is_some_and(|(_, int, frac, exp)| int.len() + frac.len() > 28 || exp.abs() > 28)
+    json_number(text).is_some_and(|(_, int, frac, exp)| {
+        int.len() + frac.len() > 28 || exp.abs() > 28 || frac.len() as i64 - exp > 28
+    })
 }
 
 fn check_amount(text: &str, exponent: u32) {

@@ -1,6 +1,6 @@
 //! Local date-times in IANA zones, as clients speak of transaction dates.
 
-use chrono::{DateTime, LocalResult, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, LocalResult, NaiveDateTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 
 /// The wire format of a local date-time: `yyyy-MM-ddTHH:mm:ss`, to the second.
@@ -11,7 +11,10 @@ pub fn parse_local(s: &str) -> Option<NaiveDateTime> {
     if s.len() != 19 {
         return None;
     }
-    NaiveDateTime::parse_from_str(s, LOCAL_FORMAT).ok()
+    // It also takes a leap second (`:60`) and space-padded fields: keep only exact text.
+    NaiveDateTime::parse_from_str(s, LOCAL_FORMAT)
+        .ok()
+        .filter(|t| t.nanosecond() == 0 && t.format(LOCAL_FORMAT).to_string() == s)
 }
 
 pub fn parse_zone(s: &str) -> Option<Tz> {
@@ -40,6 +43,29 @@ mod tests {
         }
         assert!(parse_zone("Europe/Paris").is_some());
         assert!(parse_zone("Mars/Olympus").is_none());
+    }
+
+    /// Found by the `reference` fuzz target (docs/fuzzing.md, F3): chrono's `%S` takes
+    /// `60` (a leap second) in any minute, and its numeric fields skip leading spaces, so
+    /// these 19-character texts used to parse.
+    #[test]
+    fn fuzz_rejects_leap_seconds_and_padded_fields() {
+        for bad in [
+            "2026-05-14T10:40:60",
+            "2016-12-31T23:59:60",
+            "2003- 2-20T11:59:49",
+            " 640-02-29T23:59:49",
+            "2026-11-14T 9:15:00",
+            "2026-11-14T10: 5:00",
+            "2026-11-14T10:15: 0",
+        ] {
+            assert_eq!(parse_local(bad), None, "{bad}");
+        }
+        // The canonical shape still parses, early years included.
+        for good in ["0004-02-29T23:59:59", "0640-02-29T23:59:49", "2026-05-14T10:40:59"] {
+            let local = parse_local(good).unwrap();
+            assert_eq!(local.format(LOCAL_FORMAT).to_string(), good);
+        }
     }
 
     #[test]

@@ -70,29 +70,104 @@ pub enum AmountError {
 /// Parses JSON number text (as written by the client) into minor units of a currency
 /// with `exponent` fraction digits. Trailing zeros beyond the exponent are harmless
 /// (`10.500` is a valid EUR amount); any other extra digit is an error, never rounded.
+///
+/// The text is read digit by digit rather than through a fixed-precision decimal type:
+/// a number written with more digits than such a type holds must still be judged
+/// exactly (`1.000…0001e0` is too precise, not 1).
 pub fn parse_minor(text: &str, exponent: u32) -> Result<i64, AmountError> {
-    let text = text.trim();
-    let first = text.bytes().next().ok_or(AmountError::NotANumber)?;
-    if !(first == b'-' || first.is_ascii_digit()) {
-        return Err(AmountError::NotANumber);
+    let number = JsonNumber::parse(text.trim()).ok_or(AmountError::NotANumber)?;
+    // Significant digits, without leading zeros; zero in any notation is zero.
+    let digits = number.digits.trim_start_matches('0');
+    if digits.is_empty() {
+        return Ok(0);
     }
-    let value = if text.contains(['e', 'E']) {
-        Decimal::from_scientific(text).map_err(|_| AmountError::TooLarge)?
-    } else {
-        Decimal::from_str_exact(text).map_err(|_| AmountError::TooLarge)?
-    };
-    if value.is_sign_negative() && !value.is_zero() {
+    if number.negative {
         return Err(AmountError::Negative);
     }
-    let value = value.normalize();
-    if value.scale() > exponent {
+    // value = digits × 10^power; in minor units, × 10^exponent more.
+    let power = number.power.saturating_add(i64::from(exponent));
+    let (kept, dropped) = if power < 0 {
+        let cut = usize::try_from(power.unsigned_abs()).unwrap_or(usize::MAX);
+        if cut >= digits.len() {
+            ("", digits)
+        } else {
+            digits.split_at(digits.len() - cut)
+        }
+    } else {
+        (digits, "")
+    };
+    if dropped.bytes().any(|b| b != b'0') {
         return Err(AmountError::TooPrecise(exponent));
     }
-    if value > Decimal::from(MAX_MAJOR) {
+    let scale = u32::try_from(power.max(0)).map_err(|_| AmountError::TooLarge)?;
+    let max_minor = i128::from(MAX_MAJOR) * 10_i128.pow(exponent);
+    // More than 38 significant digits cannot fit an i128, let alone the maximum.
+    if kept.len() + scale as usize > 38 {
         return Err(AmountError::TooLarge);
     }
-    let minor = value * Decimal::from(10_i64.pow(exponent));
+    let minor = kept.parse::<i128>().unwrap_or(0) * 10_i128.pow(scale);
+    if minor > max_minor {
+        return Err(AmountError::TooLarge);
+    }
     i64::try_from(minor).map_err(|_| AmountError::TooLarge)
+}
+
+/// The parts of JSON number text: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+struct JsonNumber<'a> {
+    negative: bool,
+    /// Integer and fraction digits together (may be long; only text).
+    digits: std::borrow::Cow<'a, str>,
+    /// The power of ten of the last digit: exponent minus fraction length (saturating).
+    power: i64,
+}
+
+impl<'a> JsonNumber<'a> {
+    fn parse(text: &'a str) -> Option<JsonNumber<'a>> {
+        let (negative, rest) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let (mantissa, exp) = match rest.find(['e', 'E']) {
+            Some(at) => (&rest[..at], Some(&rest[at + 1..])),
+            None => (rest, None),
+        };
+        let (int, frac) = match mantissa.split_once('.') {
+            Some((int, frac)) => (int, Some(frac)),
+            None => (mantissa, None),
+        };
+        let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if !all_digits(int) || (int.len() > 1 && int.starts_with('0')) {
+            return None;
+        }
+        if frac.is_some_and(|f| !all_digits(f)) {
+            return None;
+        }
+        let power_of_exp = match exp {
+            None => 0,
+            Some(e) => {
+                let (sign, digits) = match e.strip_prefix(['+', '-']) {
+                    Some(d) => (if e.starts_with('-') { -1 } else { 1 }, d),
+                    None => (1, e),
+                };
+                if !all_digits(digits) {
+                    return None;
+                }
+                // An absurd exponent saturates: the amount is then too large or too precise.
+                sign * digits
+                    .trim_start_matches('0')
+                    .parse::<i64>()
+                    .unwrap_or(if digits.trim_start_matches('0').is_empty() { 0 } else { i64::MAX / 2 })
+            }
+        };
+        let frac = frac.unwrap_or("");
+        let digits = if frac.is_empty() {
+            std::borrow::Cow::Borrowed(int)
+        } else {
+            std::borrow::Cow::Owned(format!("{int}{frac}"))
+        };
+        let power = power_of_exp.saturating_sub(i64::try_from(frac.len()).ok()?);
+        Some(JsonNumber { negative, digits, power })
+    }
 }
 
 /// Formats minor units as decimal text with exactly `exponent` fraction digits.
@@ -194,6 +269,97 @@ mod tests {
         assert_eq!(json, "55.96");
         let big = serde_json::to_string(&JsonAmount::new(100_000_000_000_000_001, cur("EUR"))).unwrap();
         assert_eq!(big, "1000000000000000.01");
+    }
+
+    // Found by the `money` fuzz target (docs/fuzzing.md). `rust_decimal` holds at most 28
+    // digits and scale 28; JSON number text past that is either refused by
+    // `Decimal::from_str_exact` / `from_scientific` (reported as "is too large") or, with an
+    // exponent, silently rounded by `from_scientific`. `parse_minor` now reads the digits
+    // itself; these hold it to that.
+
+    /// F1: exact, valid amounts whose text is longer than a `Decimal` are refused.
+    #[test]
+    fn fuzz_f1_long_but_exact_amounts_are_accepted() {
+        assert_eq!(parse_minor("1.00000000000000000000000000000", 0), Ok(1)); // 29 zeros
+        assert_eq!(parse_minor("21.20020000000000000000000000000", 4), Ok(212_002));
+        assert_eq!(parse_minor("0e300", 2), Ok(0));
+        assert_eq!(parse_minor("-0E1900", 2), Ok(0));
+        assert_eq!(parse_minor("0.00000000000000000000000000e-3", 1), Ok(0));
+    }
+
+    /// F2: with an exponent, digits past the 28th are rounded away instead of refused, so
+    /// too precise amounts are accepted rounded and tiny negative ones as zero.
+    #[test]
+    fn fuzz_f2_scientific_amounts_are_never_rounded() {
+        assert_eq!(parse_minor("1.00000000000000000000000000001e0", 2), Err(AmountError::TooPrecise(2)));
+        assert_eq!(parse_minor("1.79999999999999999999999999999999999999939e9", 1), Err(AmountError::TooPrecise(1)));
+        assert_eq!(parse_minor("-0.00000000000000000000000000001e0", 2), Err(AmountError::Negative));
+    }
+
+    /// F4: past a `Decimal`, every error is "is too large", even for a negative or a too
+    /// precise amount, so the item's description names the wrong problem.
+    #[test]
+    fn fuzz_f4_long_amounts_name_the_right_problem() {
+        assert_eq!(parse_minor("-1e300", 2), Err(AmountError::Negative));
+        assert_eq!(parse_minor("-99999999999999999999999999999999", 2), Err(AmountError::Negative));
+        assert_eq!(parse_minor("1e-400", 2), Err(AmountError::TooPrecise(2)));
+        assert_eq!(parse_minor("0.0777777777777777777777777777777", 3), Err(AmountError::TooPrecise(3)));
+    }
+
+    /// Edge cases the fuzz targets start from (fuzz/corpus/money): none may panic, and what
+    /// is accepted must round-trip.
+    #[test]
+    fn fuzz_seeds_do_not_panic() {
+        let texts = [
+            "55.96",
+            "0",
+            "-0",
+            "1e2",
+            "1E+2",
+            "125e-2",
+            "-1",
+            "55.961",
+            "10.500",
+            "1000000000000",
+            "1000000000000.01",
+            "1e300",
+            "1e-300",
+            "-1e300",
+            "0e300",
+            "NaN",
+            "Infinity",
+            "\"12\"",
+            "null",
+            "",
+            " ",
+            "-",
+            "1.",
+            ".5",
+            "1e",
+            "1e+",
+            "01",
+            "1_000",
+            "+1",
+            "99999999999999999999999999999999",
+            "1.00000000000000000000000000000",
+            "1.00000000000000000000000000001e0",
+            "7.9228162514264337593543950335e28",
+            "79228162514264337593543950336",
+            "-0.00000000000000000000000000001e0",
+            "1e9223372036854775807",
+            "1e-9223372036854775808",
+        ];
+        for text in texts {
+            for exponent in 0..=4 {
+                if let Ok(minor) = parse_minor(text, exponent) {
+                    assert!(minor >= 0, "{text}");
+                    assert_eq!(parse_minor(&format_minor(minor, exponent), exponent), Ok(minor), "{text}");
+                }
+            }
+        }
+        for code in ["SEK", "EUR", "JPY", "KWD", "CLF", "XAU", "XXX", "eur", "EU", "EURO", "€", "ÅÄÖ", "\0\0\0"] {
+            let _ = code.parse::<Currency>();
+        }
     }
 
     #[test]

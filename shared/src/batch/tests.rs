@@ -161,3 +161,174 @@ fn dst_fold_and_gap_references() {
     assert_eq!(at("2026-03-29T02:30:00"), 0);
     assert_eq!(at("2026-06-01T12:00:00"), 1);
 }
+
+/// Found by the `reference` fuzz target (docs/fuzzing.md, F3, fixed in `parse_local`): a
+/// leap second and space-padded fields used to pass as a transactionDate.
+#[test]
+fn fuzz_f3_transaction_dates_must_be_exact() {
+    for date in ["2026-05-14T10:40:60", "2003- 2-20T11:59:49", "2026-11-14T 9:15:00"] {
+        let got = error(&format!(
+            r#"{{"action": "approve", "transaction": {{"orderRef": "A", "transactionDate": "{date}", "timezone": "Europe/Paris"}}}}"#
+        ));
+        assert!(got.contains("transaction.transactionDate"), "{date}: {got}");
+    }
+}
+
+/// Found by the `money` fuzz target (docs/fuzzing.md, F2): `Decimal::from_scientific` rounds
+/// digits past the 28th, so an amend carries a rounded sale amount or a negative part as 0.
+#[test]
+fn fuzz_f2_amend_amounts_are_never_rounded() {
+    let amend = |sale: &str, part: &str| {
+        parse(&format!(
+            r#"{{"action": "amend", "transaction": {{"transactionId": 1, "amendReason": "r", "currency": "EUR", "saleAmount": {sale}, "transactionParts": [{{"amount": {part}, "commissionGroupCode": "DEFAULT"}}]}}}}"#
+        ))
+        .parsed
+    };
+    let got = amend("1.00000000000000000000000000001e0", "1");
+    assert!(matches!(&got, Err(e) if e.contains("saleAmount")), "{got:?}");
+    let got = amend("1", "-0.00000000000000000000000000001e0");
+    assert!(matches!(&got, Err(e) if e.contains("transactionParts[0].amount")), "{got:?}");
+}
+
+/// The edge cases the `batch_body` fuzz target starts from and has turned up, inline (no
+/// files are read): parsed as the api does, none may panic, every rejected item has a
+/// description, and echoes stay within their limits.
+#[test]
+fn fuzz_seeds_do_not_panic() {
+    let long = |n: usize, c: char| std::iter::repeat_n(c, n).collect::<String>();
+    let amend = |sale: &str, currency: &str, parts: &str| {
+        format!(
+            r#"{{"action": "amend", "approve": true, "transaction": {{"transactionId": 7, "amendReason": "r", "currency": "{currency}", "saleAmount": {sale}, "transactionParts": {parts}}}}}"#
+        )
+    };
+    let by_ref = |order_ref: &str, date: &str, zone: &str| {
+        format!(
+            r#"{{"action": "decline", "transaction": {{"orderRef": "{order_ref}", "transactionDate": "{date}", "timezone": "{zone}", "declineReason": "x"}}}}"#
+        )
+    };
+    let parts = |n: usize| {
+        format!(
+            "[{}]",
+            (0..n).map(|i| format!(r#"{{"amount": 0, "commissionGroupCode": "G{i}"}}"#)).collect::<Vec<_>>().join(",")
+        )
+    };
+    let one = r#"[{"amount": 1, "commissionGroupCode": "DEFAULT"}]"#;
+    let mut elements: Vec<String> = [
+        "1",
+        "\"x\"",
+        "null",
+        "[]",
+        "{}",
+        "true",
+        r#"{"action": null}"#,
+        r#"{"action": "approve"}"#,
+        r#"{"action": "approve", "transaction": null}"#,
+        r#"{"action": "approve", "transaction": []}"#,
+        r#"{"action": "approve", "action": "decline", "transaction": {"transactionId": 1}}"#,
+        r#"{"action": "approve", "transaction": {"transactionId": 1, "transactionId": 2}}"#,
+        r#"{"action": "APPROVE", "transaction": {"transactionId": 1}}"#,
+        r#"{"action": "approve", "transaction": {"transactionId": "\ud800"}}"#,
+        r#"{"action": "approve", "transaction": {"orderRef": "\ud800", "transactionDate": "x", "timezone": "UTC"}}"#,
+        r#"{"action": "decline", "transaction": {"transactionId": 1, "declineReason": "\u0000"}}"#,
+        r#"{"action": "amend", "approve": "yes", "transaction": {"transactionId": 1}}"#,
+        r#"{"action": "amend", "approve": null, "transaction": {"transactionId": 1}}"#,
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    for id in [
+        "0",
+        "-0",
+        "\"0\"",
+        "\"00012\"",
+        "\" 12\"",
+        "\"+12\"",
+        "1.0",
+        "1e3",
+        "9223372036854775807",
+        "9223372036854775808",
+        "\"9223372036854775808\"",
+        "[]",
+        "{}",
+        "true",
+    ] {
+        elements.push(format!(r#"{{"action": "approve", "transaction": {{"transactionId": {id}}}}}"#));
+    }
+    for sale in ["55.96", "0", "-0", "1e2", "1E+2", "-1", "55.961", "1e400", "1000000000000.01", "\"12\"", "null"] {
+        elements.push(amend(sale, "EUR", one));
+    }
+    for currency in ["JPY", "KWD", "CLF", "XAU", "XXX", "eur", "EURO", "", "\\u0045UR"] {
+        elements.push(amend("1", currency, one));
+    }
+    for p in [parts(0), parts(1), parts(100), parts(101), "{}".to_owned(), "[1]".to_owned(), "[{}]".to_owned()] {
+        elements.push(amend("0", "EUR", &p));
+    }
+    for (date, zone) in [
+        ("2026-10-25T02:30:00", "Europe/Paris"),
+        ("2026-03-29T02:30:00", "Europe/Paris"),
+        ("2026-10-25T02:30:00", "Europe/Stockholm"),
+        ("2026-03-29T02:30:00", "Europe/Stockholm"),
+        ("2026-04-05T01:45:00", "Australia/Lord_Howe"),
+        ("2026-05-14T10:40:60", "UTC"),
+        ("0000-01-01T00:00:00", "Pacific/Kiritimati"),
+        ("9999-12-31T23:59:59", "Etc/GMT+12"),
+        ("2026-02-29T00:00:00", "UTC"),
+        ("2026-11-14T10:15:00", "europe/paris"),
+        ("2026-11-14T10:15:00", "Europe/Paris "),
+    ] {
+        elements.push(by_ref("A1", date, zone));
+    }
+    for order_ref in [long(255, 'a'), long(256, 'a'), long(255, 'é'), long(256, '€'), String::new(), "  ".to_owned()]
+    {
+        elements.push(by_ref(&order_ref, "2026-06-01T12:00:00", "UTC"));
+    }
+    elements.push(by_ref("A", &long(65, '1'), &long(65, 'Z')));
+    elements.push(format!(
+        r#"{{"action": "decline", "transaction": {{"transactionId": 1, "declineReason": "{}"}}}}"#,
+        long(1001, 'r')
+    ));
+    elements.push(format!(r#"{{"action": "{}", "transaction": {{"transactionId": 1}}}}"#, long(300, 'x')));
+
+    let body = format!("[{}]", elements.join(",\n"));
+    let raw: Vec<&RawValue> = serde_json::from_str(&body).unwrap();
+    assert_eq!(raw.len(), elements.len());
+    for raw in raw {
+        let item = parse_item(raw);
+        if let Err(description) = &item.parsed {
+            assert!(!description.trim().is_empty(), "{raw}");
+        }
+        if let Ok((Reference::Order { instants, .. }, _)) = &item.parsed {
+            assert!(instants.len() <= 2, "{raw}");
+        }
+        let echo = &item.echo;
+        assert!(echo.order_ref.as_ref().is_none_or(|s| s.chars().count() <= MAX_ORDER_REF_LEN), "{raw}");
+        assert!(echo.transaction_date.as_ref().is_none_or(|s| s.chars().count() <= 64), "{raw}");
+        assert!(echo.timezone.as_ref().is_none_or(|s| s.chars().count() <= 64), "{raw}");
+    }
+    // Deep nesting, as an element or inside the fields parse_item reads: serde_json skips
+    // a RawValue without recursing, so nothing overflows the stack, and the item is a 400.
+    let deep = |open: &str, close: &str| format!("{}1{}", open.repeat(100_000), close.repeat(100_000));
+    let mut parsed = 0;
+    for nested in [deep("[", "]"), deep(r#"{"a":"#, "}")] {
+        let bodies = [
+            format!("[{nested}]"),
+            format!(r#"[{{"action": "approve", "x": {nested}, "transaction": {{"transactionId": {nested}}}}}]"#),
+            format!(
+                r#"[{{"action": {nested}, "approve": {nested}, "transaction": {{"transactionId": 1, "declineReason": {nested}}}}}]"#
+            ),
+            format!(
+                "[{}]",
+                amend(&nested, "EUR", &format!(r#"[{{"amount": {nested}, "commissionGroupCode": {nested}}}]"#))
+            ),
+        ];
+        for body in bodies {
+            let Ok(raw) = serde_json::from_str::<Vec<&RawValue>>(&body) else {
+                continue;
+            };
+            for raw in raw {
+                assert!(parse_item(raw).parsed.is_err());
+                parsed += 1;
+            }
+        }
+    }
+    assert_eq!(parsed, 8);
+}
