@@ -28,6 +28,9 @@ struct Args {
     /// Worker counts to run B2 with, comma-separated (the full run's default: 1,2,4).
     #[arg(long, value_delimiter = ',')]
     workers: Option<Vec<usize>>,
+    /// Chunks each worker applies at once (RATIFY_WORKER_CONCURRENCY); default: the worker's.
+    #[arg(long)]
+    concurrency: Option<u16>,
 }
 
 #[tokio::main]
@@ -36,7 +39,11 @@ async fn main() -> anyhow::Result<()> {
     let scale = if args.quick { Scale::quick() } else { Scale::full() };
     let worker_counts = args.workers.unwrap_or_else(|| if args.quick { vec![2] } else { vec![1, 2, 4] });
     let started = Instant::now();
-    let mut stack = Stack::builder().workers(0).start().await;
+    let mut builder = Stack::builder().workers(0);
+    if let Some(concurrency) = args.concurrency {
+        builder = builder.env("RATIFY_WORKER_CONCURRENCY", concurrency);
+    }
+    let mut stack = builder.start().await;
     eprintln!("bench: database {} ({} scale)", stack.name, scale.name);
 
     let mut seeded = data::seed(&stack, &scale).await.context("seeding")?;
