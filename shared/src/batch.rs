@@ -16,6 +16,7 @@ pub const MAX_ORDER_REF_LEN: usize = 255;
 pub const MAX_REASON_LEN: usize = 1000;
 pub const MAX_PARTS: usize = 100;
 pub const MAX_CODE_LEN: usize = 64;
+pub const MAX_ACTION_LEN: usize = 32;
 
 /// What the client wrote to identify the item, echoed back in its outcome.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -173,7 +174,10 @@ fn parse_into(raw: &RawValue, echo: &mut Echo) -> Result<(Reference, Command), S
     let item: RawItem =
         serde_json::from_str(raw.get()).map_err(|e| format!("the item is not a valid action object: {e}"))?;
     // Echo what can be read before judging anything, so even a bad item is recognisable.
-    echo.action = present(item.action).and_then(|a| serde_json::from_str::<String>(a.get()).ok());
+    // An action name longer than any real one is not echoed back (nor in the error).
+    echo.action = present(item.action)
+        .and_then(|a| serde_json::from_str::<String>(a.get()).ok())
+        .filter(|a| a.chars().count() <= MAX_ACTION_LEN);
     let action = match &echo.action {
         None => Err("action is required: approve, decline or amend".to_owned()),
         Some(a) => {

@@ -332,3 +332,11 @@ fn fuzz_seeds_do_not_panic() {
     }
     assert_eq!(parsed, 8);
 }
+
+#[test]
+fn an_overlong_action_is_neither_echoed_nor_repeated() {
+    let long = "x".repeat(10_000);
+    let item = parse(&format!(r#"{{"action": "{long}", "transaction": {{"transactionId": 1}}}}"#));
+    assert_eq!(item.echo.action, None);
+    assert!(item.parsed.unwrap_err().len() < 200);
+}
