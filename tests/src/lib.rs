@@ -14,6 +14,9 @@ pub use stack::{Stack, StackBuilder};
 pub mod servers;
 
 use std::future::Future;
+
+use reqwest::StatusCode;
+use serde_json::Value;
 use std::time::{Duration, Instant};
 
 /// Polls `check` until it yields `Some`, or panics with `what` after `deadline`.
@@ -30,4 +33,29 @@ where
         assert!(start.elapsed() < deadline, "timed out after {deadline:?} waiting for {what}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Asserts `got` is an error of status `expected` whose body is exactly
+/// `{"error": <UPPER_SNAKE>, "description": <non-empty string>}`; returns the error code.
+#[track_caller]
+pub fn assert_error(what: &str, got: &(StatusCode, Value), expected: StatusCode) -> String {
+    let (status, body) = got;
+    assert_eq!(*status, expected, "{what}: unexpected status; body {body}");
+    let object = body.as_object().unwrap_or_else(|| panic!("{what}: the error body is not a JSON object: {body}"));
+    let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        ["description", "error"],
+        "{what}: the error body must have exactly error and description: {body}"
+    );
+    let code = object["error"].as_str().unwrap_or_else(|| panic!("{what}: error is not a string: {body}"));
+    assert!(
+        !code.is_empty() && code.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'),
+        "{what}: error {code:?} is not UPPER_SNAKE"
+    );
+    let description =
+        object["description"].as_str().unwrap_or_else(|| panic!("{what}: description is not a string: {body}"));
+    assert!(!description.trim().is_empty(), "{what}: the description is empty: {body}");
+    code.to_owned()
 }

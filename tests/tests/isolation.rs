@@ -2,34 +2,10 @@
 //! advertiser the token is not granted, 404 for another advertiser's data, and admin and
 //! advertiser tokens kept apart.
 
+use ratify_tests::assert_error;
 use ratify_tests::{Client, Stack};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-
-/// Asserts `got` is an error of status `expected` in the one error shape
-/// `{"error": <UPPER_SNAKE>, "description": <non-empty string>}`.
-#[track_caller]
-fn assert_error(what: &str, got: &(StatusCode, Value), expected: StatusCode) {
-    let (status, body) = got;
-    assert_eq!(*status, expected, "{what}: unexpected status; body {body}");
-    let object = body.as_object().unwrap_or_else(|| panic!("{what}: the error body is not a JSON object: {body}"));
-    let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
-    keys.sort_unstable();
-    assert_eq!(
-        keys,
-        ["description", "error"],
-        "{what}: the error body must have exactly error and description: {body}"
-    );
-    let code = object["error"].as_str().unwrap_or_default();
-    assert!(
-        !code.is_empty() && code.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'),
-        "{what}: error {code:?} is not UPPER_SNAKE"
-    );
-    assert!(
-        object["description"].as_str().is_some_and(|d| !d.trim().is_empty()),
-        "{what}: the description is not a non-empty string: {body}"
-    );
-}
 
 /// A request with an Authorization header given verbatim (or none).
 async fn raw(

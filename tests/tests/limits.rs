@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use ratify_tests::assert_error;
 use ratify_tests::{Client, Stack};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -22,31 +23,6 @@ const BODY_BYTES: usize = 2048;
 // ---------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------
-
-/// Asserts `got` is an error of status `expected` whose body is exactly
-/// `{"error": <UPPER_SNAKE>, "description": <non-empty string>}`; returns the error code.
-#[track_caller]
-fn assert_error(what: &str, got: &(StatusCode, Value), expected: StatusCode) -> String {
-    let (status, body) = got;
-    assert_eq!(*status, expected, "{what}: unexpected status; body {body}");
-    let object = body.as_object().unwrap_or_else(|| panic!("{what}: the error body is not a JSON object: {body}"));
-    let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
-    keys.sort_unstable();
-    assert_eq!(
-        keys,
-        ["description", "error"],
-        "{what}: the error body must have exactly error and description: {body}"
-    );
-    let code = object["error"].as_str().unwrap_or_else(|| panic!("{what}: error is not a string: {body}"));
-    assert!(
-        !code.is_empty() && code.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'),
-        "{what}: error {code:?} is not UPPER_SNAKE"
-    );
-    let description =
-        object["description"].as_str().unwrap_or_else(|| panic!("{what}: description is not a string: {body}"));
-    assert!(!description.trim().is_empty(), "{what}: the description is empty: {body}");
-    code.to_owned()
-}
 
 /// Asserts the job item `index` has `code` and, unless it is `[200 OK]`, a description
 /// containing `needle` (e.g. the field at fault).
