@@ -14,7 +14,7 @@ use ratify_shared::db::chunks::OutcomeRows;
 use ratify_shared::db::transactions::{HistoryRows, StateRow, StateUpdates};
 use ratify_shared::job::{JobItem, OutcomeCode, Plan};
 use ratify_shared::state::Status;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
 /// Another transaction changed one of the chunk's transactions between our read and our
@@ -81,16 +81,47 @@ fn parts_json(parts: &[Part]) -> anyhow::Result<String> {
     serde_json::to_string(parts).context("serializing parts")
 }
 
-pub async fn apply_chunk(pool: &PgPool, id: ChunkId) -> anyhow::Result<ChunkResult> {
-    let ChunkId { advertiser_id, job_id, chunk_no } = id;
-    let mut tx = pool.begin().await?;
-    let Some(chunk) = db::chunks::lock(&mut tx, advertiser_id, job_id, chunk_no).await? else {
-        return Ok(ChunkResult::Missing);
+/// A locked chunk's items, or why there is nothing to do.
+enum Pending {
+    Items(Vec<JobItem>),
+    Nothing(ChunkResult),
+}
+
+/// Locks the chunk row for the rest of `tx` and decodes its items, unless the chunk is
+/// gone or already applied.
+async fn lock_pending(tx: &mut PgConnection, id: ChunkId) -> anyhow::Result<Pending> {
+    let Some(chunk) = db::chunks::lock(tx, id.advertiser_id, id.job_id, id.chunk_no).await? else {
+        return Ok(Pending::Nothing(ChunkResult::Missing));
     };
     if chunk.done {
-        return Ok(ChunkResult::AlreadyDone);
+        return Ok(Pending::Nothing(ChunkResult::AlreadyDone));
     }
-    let items: Vec<JobItem> = serde_json::from_str(&chunk.items).context("decoding the chunk's items")?;
+    let items = serde_json::from_str(&chunk.items).context("decoding the chunk's items")?;
+    Ok(Pending::Items(items))
+}
+
+/// Records the chunk's outcomes, marks it done, counts it in its job and commits.
+async fn complete(
+    mut tx: Transaction<'_, Postgres>,
+    id: ChunkId,
+    outcomes: &OutcomeRows,
+) -> anyhow::Result<ChunkResult> {
+    let ChunkId { advertiser_id, job_id, chunk_no } = id;
+    let items = outcomes.indexes.len();
+    db::chunks::insert_outcomes(&mut tx, advertiser_id, job_id, outcomes).await?;
+    db::chunks::finish(&mut tx, advertiser_id, job_id, chunk_no).await?;
+    let job_latency = db::chunks::add_progress(&mut tx, advertiser_id, job_id, items as i32, outcomes.errors()).await?;
+    tx.commit().await?;
+    Ok(ChunkResult::Applied { items, codes: outcomes.by_code(), job_latency })
+}
+
+pub async fn apply_chunk(pool: &PgPool, id: ChunkId) -> anyhow::Result<ChunkResult> {
+    let ChunkId { advertiser_id, job_id, .. } = id;
+    let mut tx = pool.begin().await?;
+    let items = match lock_pending(&mut tx, id).await? {
+        Pending::Items(items) => items,
+        Pending::Nothing(result) => return Ok(result),
+    };
     let targets: BTreeSet<i64> = items.iter().filter_map(JobItem::target).collect();
     let targets: Vec<i64> = targets.into_iter().collect();
     let mut states: HashMap<i64, TransactionState> = HashMap::with_capacity(targets.len());
@@ -172,35 +203,21 @@ pub async fn apply_chunk(pool: &PgPool, id: ChunkId) -> anyhow::Result<ChunkResu
         return Err(Conflict.into());
     }
     db::transactions::insert_history(&mut tx, advertiser_id, job_id, &history).await?;
-    db::chunks::insert_outcomes(&mut tx, advertiser_id, job_id, &outcomes).await?;
-    db::chunks::finish(&mut tx, advertiser_id, job_id, chunk_no).await?;
-    let job_latency =
-        db::chunks::add_progress(&mut tx, advertiser_id, job_id, items.len() as i32, outcomes.errors()).await?;
-    tx.commit().await?;
-    Ok(ChunkResult::Applied { items: items.len(), codes: outcomes.by_code(), job_latency })
+    complete(tx, id, &outcomes).await
 }
 
 /// Gives up on a chunk that kept failing: every item gets `[500]`, the job still
 /// finishes. Idempotent like [`apply_chunk`].
 pub async fn give_up_chunk(pool: &PgPool, id: ChunkId) -> anyhow::Result<ChunkResult> {
-    let ChunkId { advertiser_id, job_id, chunk_no } = id;
     let mut tx = pool.begin().await?;
-    let Some(chunk) = db::chunks::lock(&mut tx, advertiser_id, job_id, chunk_no).await? else {
-        return Ok(ChunkResult::Missing);
+    let items = match lock_pending(&mut tx, id).await? {
+        Pending::Items(items) => items,
+        Pending::Nothing(result) => return Ok(result),
     };
-    if chunk.done {
-        return Ok(ChunkResult::AlreadyDone);
-    }
-    let items: Vec<JobItem> = serde_json::from_str(&chunk.items).context("decoding the chunk's items")?;
     let mut outcomes = OutcomeRows::default();
     for item in &items {
         let description = "processing this item kept failing and was given up; it was not applied".to_owned();
         push_outcome(&mut outcomes, item.index, &item.echo, OutcomeCode::Internal, Some(description), item.target());
     }
-    db::chunks::insert_outcomes(&mut tx, advertiser_id, job_id, &outcomes).await?;
-    db::chunks::finish(&mut tx, advertiser_id, job_id, chunk_no).await?;
-    let job_latency =
-        db::chunks::add_progress(&mut tx, advertiser_id, job_id, items.len() as i32, outcomes.errors()).await?;
-    tx.commit().await?;
-    Ok(ChunkResult::Applied { items: items.len(), codes: outcomes.by_code(), job_latency })
+    complete(tx, id, &outcomes).await
 }
