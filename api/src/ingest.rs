@@ -8,6 +8,7 @@ use ratify_shared::db;
 use ratify_shared::db::transactions::NewTransactions;
 use ratify_shared::localtime;
 use ratify_shared::money::{parse_minor, Currency, UnknownCurrency};
+use ratify_shared::text::{self, TextKind};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::collections::HashMap;
@@ -113,6 +114,16 @@ fn parse(bytes: &[u8], currency: Currency, rates: &HashMap<String, Rate>) -> Res
     for (i, raw) in elements.iter().enumerate() {
         let bad = |what: String| ApiError::bad_request(format!("item {i}: {what}"));
         let item: NewTransaction = serde_json::from_str(raw.get()).map_err(|e| bad(e.to_string()))?;
+        let codes = item.transaction_parts.iter().flatten().map(|p| ("commissionGroupCode", &p.commission_group_code));
+        let fields = [
+            ("orderRef", &item.order_ref),
+            ("transactionDate", &item.transaction_date),
+            ("timezone", &item.timezone),
+            ("currency", &item.currency),
+        ];
+        for (field, value) in fields.into_iter().chain(item.click_ref.iter().map(|c| ("clickRef", c))).chain(codes) {
+            text::check(value, TextKind::Identifier).map_err(|e| bad(format!("{field} {e}")))?;
+        }
         if item.order_ref.is_empty() || item.order_ref.chars().count() > ratify_shared::batch::MAX_ORDER_REF_LEN {
             return Err(bad("orderRef must be 1 to 255 characters".to_owned()));
         }
@@ -149,7 +160,7 @@ fn parse(bytes: &[u8], currency: Currency, rates: &HashMap<String, Rate>) -> Res
         if codes.windows(2).any(|w| w[0] == w[1]) {
             return Err(bad("transactionParts names a commission group twice".to_owned()));
         }
-        let parts = build_parts(sale, &requested, rates).map_err(|e| bad(format!("transactionParts: {e}")))?;
+        let parts = build_parts(sale, &requested, rates, exponent).map_err(|e| bad(format!("transactionParts: {e}")))?;
         rows.order_refs.push(item.order_ref);
         rows.dates.push(at);
         rows.timezones.push(item.timezone);

@@ -98,6 +98,16 @@ fn to_json(s: &Snapshot<'_>) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| "{}".to_owned())
 }
 
+/// Whether two part lists hold the same parts, in any order (codes are unique in each).
+fn same_parts(a: &[Part], b: &[Part]) -> bool {
+    fn sorted(parts: &[Part]) -> Vec<&Part> {
+        let mut parts: Vec<&Part> = parts.iter().collect();
+        parts.sort_unstable_by(|x, y| x.code.cmp(&y.code));
+        parts
+    }
+    a.len() == b.len() && sorted(a) == sorted(b)
+}
+
 /// Applies `command` to `tx` (mutating it on 200) at time `now`. `rates` are the
 /// advertiser's commission groups.
 pub fn apply(
@@ -132,13 +142,17 @@ pub fn apply(
                     format!("currency {currency} differs from the transaction's currency {}", tx.currency),
                 );
             }
-            let new_parts = match build_parts(*sale_amount, parts, rates) {
+            let new_parts = match build_parts(*sale_amount, parts, rates, tx.currency.exponent()) {
                 Ok(p) => p,
                 Err(e) => return Applied::no(OutcomeCode::Unprocessable, e.to_string()),
             };
             let new_commission = total_commission(&new_parts);
-            let changes =
-                *sale_amount != tx.sale_amount || new_parts != tx.parts || new_commission != tx.commission_amount;
+            // "No value would change" compares the resulting values: the parts as a set by
+            // code, whatever order the request named them in and whether or not it named
+            // the DEFAULT part that absorbed the rest.
+            let changes = *sale_amount != tx.sale_amount
+                || !same_parts(&new_parts, &tx.parts)
+                || new_commission != tx.commission_amount;
             if !changes && !approve {
                 return Applied::no(OutcomeCode::NotModified, "the amend changes no value of the transaction");
             }

@@ -11,6 +11,7 @@ use serde_json::value::RawValue;
 use crate::localtime;
 use crate::money::{parse_minor, Currency};
 use crate::state::ActionKind;
+use crate::text::{self, TextKind};
 
 pub const MAX_ORDER_REF_LEN: usize = 255;
 pub const MAX_REASON_LEN: usize = 1000;
@@ -130,7 +131,8 @@ fn typed<T: DeserializeOwned>(raw: &RawValue, field: &str, what: &str) -> Result
     serde_json::from_str(raw.get()).map_err(|_| format!("{field} must be {what}"))
 }
 
-fn text(raw: Option<&RawValue>, field: &str, max: usize) -> Result<Option<String>, String> {
+/// A string field: at most `max` characters, held to the rules of `kind`.
+fn text_of(raw: Option<&RawValue>, field: &str, max: usize, kind: TextKind) -> Result<Option<String>, String> {
     let Some(raw) = present(raw) else {
         return Ok(None);
     };
@@ -138,7 +140,24 @@ fn text(raw: Option<&RawValue>, field: &str, max: usize) -> Result<Option<String
     if s.chars().count() > max {
         return Err(format!("{field} is longer than {max} characters"));
     }
+    text::check(&s, kind).map_err(|e| format!("{field} {e}"))?;
     Ok(Some(s))
+}
+
+/// Why a string field holds identifier text that cannot be stored, if it does.
+fn refused_text(raw: Option<&RawValue>, field: &str) -> Option<String> {
+    let s: String = serde_json::from_str(present(raw)?.get()).ok()?;
+    text::check(&s, TextKind::Identifier).err().map(|e| format!("{field} {e}"))
+}
+
+/// An identifier field (references, codes, dates, zones).
+fn text(raw: Option<&RawValue>, field: &str, max: usize) -> Result<Option<String>, String> {
+    text_of(raw, field, max, TextKind::Identifier)
+}
+
+/// A free-text field (reasons).
+fn prose(raw: Option<&RawValue>, field: &str, max: usize) -> Result<Option<String>, String> {
+    text_of(raw, field, max, TextKind::Prose)
 }
 
 fn required(value: Option<String>, field: &str, action: &str) -> Result<String, String> {
@@ -175,14 +194,23 @@ fn parse_into(raw: &RawValue, echo: &mut Echo) -> Result<(Reference, Command), S
         serde_json::from_str(raw.get()).map_err(|e| format!("the item is not a valid action object: {e}"))?;
     // Echo what can be read before judging anything, so even a bad item is recognisable.
     // An action name longer than any real one is not echoed back (nor in the error).
-    echo.action = present(item.action)
-        .and_then(|a| serde_json::from_str::<String>(a.get()).ok())
-        .filter(|a| a.chars().count() <= MAX_ACTION_LEN);
-    let action = match &echo.action {
-        None => Err("action is required: approve, decline or amend".to_owned()),
-        Some(a) => {
+    // Text that cannot be stored is not echoed either.
+    let written = present(item.action).map(|a| serde_json::from_str::<String>(a.get()));
+    echo.action = written
+        .as_ref()
+        .and_then(|a| a.as_ref().ok())
+        .filter(|a| a.chars().count() <= MAX_ACTION_LEN && text::storable(a, TextKind::Identifier))
+        .cloned();
+    let action = match (&echo.action, &written) {
+        (Some(a), _) => {
             ActionKind::parse(a).ok_or_else(|| format!("action {a:?} is unknown: use approve, decline or amend"))
         }
+        (None, Some(Ok(a))) => Err(match text::check(a, TextKind::Identifier) {
+            Err(e) => format!("action {e}: use approve, decline or amend"),
+            Ok(()) => "action is unknown: use approve, decline or amend".to_owned(),
+        }),
+        (None, Some(Err(_))) => Err("action must be a string: approve, decline or amend".to_owned()),
+        (None, None) => Err("action is required: approve, decline or amend".to_owned()),
     };
     let tx = match present(item.transaction) {
         Some(raw) if raw.get().starts_with('{') => Some(
@@ -192,20 +220,35 @@ fn parse_into(raw: &RawValue, echo: &mut Echo) -> Result<(Reference, Command), S
         Some(_) => Some(Err("transaction must be a JSON object".to_owned())),
         None => None,
     };
+    let mut unstorable = None;
     let id = match &tx {
         Some(Ok(tx)) => {
             let id = present(tx.transaction_id).map(transaction_id);
             if let Some(Ok(id)) = id {
                 echo.transaction_id = Some(id);
             }
-            echo.order_ref = text(tx.order_ref, "transaction.orderRef", MAX_ORDER_REF_LEN).ok().flatten();
-            echo.transaction_date = text(tx.transaction_date, "transaction.transactionDate", 64).ok().flatten();
-            echo.timezone = text(tx.timezone, "transaction.timezone", 64).ok().flatten();
+            let order_ref = text(tx.order_ref, "transaction.orderRef", MAX_ORDER_REF_LEN);
+            let date = text(tx.transaction_date, "transaction.transactionDate", 64);
+            let zone = text(tx.timezone, "transaction.timezone", 64);
+            // Text that cannot be stored sinks the item even where the id makes it unused.
+            unstorable = [
+                (tx.order_ref, "transaction.orderRef"),
+                (tx.transaction_date, "transaction.transactionDate"),
+                (tx.timezone, "transaction.timezone"),
+            ]
+            .into_iter()
+            .find_map(|(raw, field)| refused_text(raw, field));
+            echo.order_ref = order_ref.ok().flatten();
+            echo.transaction_date = date.ok().flatten();
+            echo.timezone = zone.ok().flatten();
             id
         }
         _ => None,
     };
     let action = action?;
+    if let Some(e) = unstorable {
+        return Err(e);
+    }
     let tx = tx.ok_or("transaction is required")??;
     let reference = match id {
         Some(id) => Reference::Id(id?),
@@ -215,7 +258,7 @@ fn parse_into(raw: &RawValue, echo: &mut Echo) -> Result<(Reference, Command), S
         ActionKind::Approve => Command::Approve,
         ActionKind::Decline => Command::Decline {
             reason: required(
-                text(tx.decline_reason, "transaction.declineReason", MAX_REASON_LEN)?,
+                prose(tx.decline_reason, "transaction.declineReason", MAX_REASON_LEN)?,
                 "transaction.declineReason",
                 "decline",
             )?,
@@ -250,7 +293,7 @@ fn amend(item: &RawItem, tx: &RawTransaction) -> Result<Command, String> {
         Some(raw) => typed::<bool>(raw, "approve", "true or false")?,
     };
     let reason = required(
-        text(tx.amend_reason, "transaction.amendReason", MAX_REASON_LEN)?,
+        prose(tx.amend_reason, "transaction.amendReason", MAX_REASON_LEN)?,
         "transaction.amendReason",
         "amend",
     )?;

@@ -5,6 +5,8 @@ use std::collections::HashMap;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
+use crate::money::{max_minor, parse_minor, AmountError};
+
 /// The group every advertiser has; it absorbs the difference when parts do not sum.
 pub const DEFAULT_GROUP: &str = "DEFAULT";
 
@@ -66,6 +68,38 @@ impl Rate {
     }
 }
 
+/// Fraction digits a percentage may have (`12.345678` %).
+pub const PERCENT_DIGITS: u32 = 6;
+
+/// Why a commission group's value cannot be taken.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GroupValueError {
+    #[error("a percentage must be a JSON number from 0 to 100 with at most {PERCENT_DIGITS} fraction digits")]
+    Percentage,
+    #[error("a fixed value must be a non-negative amount of the currency ({0})")]
+    Fixed(AmountError),
+}
+
+/// Reads a group's value from the JSON number text the client wrote, exactly: the digits
+/// are read as written (never through a rounding decimal parse), a percentage has at most
+/// [`PERCENT_DIGITS`] fraction digits and is at most 100, and a fixed value is a valid
+/// amount of the currency (`exponent` fraction digits, within the money limits).
+pub fn parse_group_value(kind: GroupKind, text: &str, exponent: u32) -> Result<Decimal, GroupValueError> {
+    match kind {
+        GroupKind::Percentage => {
+            let units = parse_minor(text, PERCENT_DIGITS).map_err(|_| GroupValueError::Percentage)?;
+            if units > 100 * 10_i64.pow(PERCENT_DIGITS) {
+                return Err(GroupValueError::Percentage);
+            }
+            Ok(Decimal::new(units, PERCENT_DIGITS))
+        }
+        GroupKind::Fixed => {
+            let minor = parse_minor(text, exponent).map_err(GroupValueError::Fixed)?;
+            Ok(Decimal::new(minor, exponent))
+        }
+    }
+}
+
 /// A part of a transaction as stored: amounts in minor units.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Part {
@@ -81,15 +115,19 @@ pub enum PartsError {
     UnknownGroup(String),
     #[error("the parts sum to more than saleAmount: the DEFAULT part would be negative")]
     NegativeDefault,
+    #[error("the commission would be larger than any amount Ratify can hold")]
+    TooLarge,
 }
 
 /// Splits `sale_amount` over the requested `(code, amount)` parts and computes each
 /// part's commission. When the parts do not sum to the sale, the DEFAULT part absorbs
-/// the difference (added when missing); it may not go negative.
+/// the difference (added when missing); it may not go negative, and the commission may
+/// not exceed the largest amount of a currency with `exponent` fraction digits.
 pub fn build_parts(
     sale_amount: i64,
     requested: &[(String, i64)],
     rates: &HashMap<String, Rate>,
+    exponent: u32,
 ) -> Result<Vec<Part>, PartsError> {
     let mut amounts: Vec<(String, i64)> = requested.to_vec();
     let sum: i64 = amounts.iter().map(|(_, a)| *a).sum();
@@ -100,7 +138,7 @@ pub fn build_parts(
             None => amounts.push((DEFAULT_GROUP.to_owned(), difference)),
         }
     }
-    amounts
+    let parts = amounts
         .into_iter()
         .map(|(code, amount)| {
             if amount < 0 {
@@ -109,7 +147,14 @@ pub fn build_parts(
             let rate = rates.get(&code).ok_or_else(|| PartsError::UnknownGroup(code.clone()))?;
             Ok(Part { commission: rate.commission(amount), code, amount })
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    // Fixed groups pay per part, so the sum can outgrow any single value: refuse it
+    // rather than wrap.
+    let total = parts.iter().try_fold(0_i64, |sum, p| sum.checked_add(p.commission));
+    if total.is_none_or(|t| t > max_minor(exponent)) {
+        return Err(PartsError::TooLarge);
+    }
+    Ok(parts)
 }
 
 /// The commission of a transaction: the sum of its parts'.
@@ -178,7 +223,7 @@ mod tests {
 
     #[test]
     fn parts_that_sum_are_kept() {
-        let parts = build_parts(5596, &req(&[("DEFAULT", 4476), ("EXISTING", 1120)]), &rates()).unwrap();
+        let parts = build_parts(5596, &req(&[("DEFAULT", 4476), ("EXISTING", 1120)]), &rates(), 2).unwrap();
         assert_eq!(parts[0], Part { code: "DEFAULT".into(), amount: 4476, commission: 448 });
         assert_eq!(parts[1], Part { code: "EXISTING".into(), amount: 1120, commission: 56 });
         assert_eq!(total_commission(&parts), 504);
@@ -186,22 +231,51 @@ mod tests {
 
     #[test]
     fn default_absorbs_the_difference() {
-        let parts = build_parts(10_000, &req(&[("DEFAULT", 1000), ("FLAT", 2000)]), &rates()).unwrap();
+        let parts = build_parts(10_000, &req(&[("DEFAULT", 1000), ("FLAT", 2000)]), &rates(), 2).unwrap();
         assert_eq!(parts[0].amount, 8000);
         assert_eq!(parts[1].commission, 300);
-        let added = build_parts(10_000, &req(&[("EXISTING", 4000)]), &rates()).unwrap();
+        let added = build_parts(10_000, &req(&[("EXISTING", 4000)]), &rates(), 2).unwrap();
         assert_eq!(added[1], Part { code: "DEFAULT".into(), amount: 6000, commission: 600 });
-        let reduced = build_parts(5000, &req(&[("DEFAULT", 3000), ("EXISTING", 4000)]), &rates()).unwrap();
+        let reduced = build_parts(5000, &req(&[("DEFAULT", 3000), ("EXISTING", 4000)]), &rates(), 2).unwrap();
         assert_eq!(reduced[0].amount, 1000);
     }
 
     #[test]
     fn default_may_not_go_negative_and_groups_must_exist() {
-        assert_eq!(build_parts(1000, &req(&[("EXISTING", 2000)]), &rates()), Err(PartsError::NegativeDefault));
+        assert_eq!(build_parts(1000, &req(&[("EXISTING", 2000)]), &rates(), 2), Err(PartsError::NegativeDefault));
         assert_eq!(
-            build_parts(1000, &req(&[("DEFAULT", 500), ("EXISTING", 2000)]), &rates()),
+            build_parts(1000, &req(&[("DEFAULT", 500), ("EXISTING", 2000)]), &rates(), 2),
             Err(PartsError::NegativeDefault)
         );
-        assert_eq!(build_parts(1000, &req(&[("NOPE", 1000)]), &rates()), Err(PartsError::UnknownGroup("NOPE".into())));
+        assert_eq!(build_parts(1000, &req(&[("NOPE", 1000)]), &rates(), 2), Err(PartsError::UnknownGroup("NOPE".into())));
+    }
+
+    #[test]
+    fn group_values_are_read_exactly_or_refused() {
+        let pct = |t: &str| parse_group_value(GroupKind::Percentage, t, 2);
+        let fixed = |t: &str, e: u32| parse_group_value(GroupKind::Fixed, t, e);
+        assert_eq!(pct("10").unwrap().to_string(), "10.000000");
+        assert_eq!(pct("12.345678").unwrap(), "12.345678".parse::<Decimal>().unwrap());
+        assert_eq!(pct("1e1").unwrap(), Decimal::TEN);
+        assert_eq!(pct("100.0000000000000000000000000000").unwrap(), Decimal::ONE_HUNDRED);
+        // 30 significant digits: never rounded to what a decimal type holds.
+        assert_eq!(pct("12.3456789012345678901234567890"), Err(GroupValueError::Percentage));
+        assert_eq!(pct("100.000001"), Err(GroupValueError::Percentage));
+        assert_eq!(pct("-1"), Err(GroupValueError::Percentage));
+        assert_eq!(pct("\"10\""), Err(GroupValueError::Percentage));
+        assert_eq!(fixed("5.25", 2).unwrap(), "5.25".parse::<Decimal>().unwrap());
+        assert!(fixed("5.255", 2).is_err());
+        assert!(fixed("123456789012345678901234567890", 2).is_err());
+        assert!(fixed("9223372036854775807", 0).is_err());
+        let rate = Rate::from_group(GroupKind::Fixed, fixed("1000000000000", 2).unwrap(), 2);
+        assert_eq!(rate, Some(Rate::FixedMinor(100_000_000_000_000)));
+    }
+
+    #[test]
+    fn a_commission_sum_beyond_any_amount_is_refused() {
+        let max = Rate::FixedMinor(max_minor(2));
+        let rates = HashMap::from([("DEFAULT".to_owned(), max), ("OTHER".to_owned(), max)]);
+        assert_eq!(build_parts(2, &req(&[("DEFAULT", 2)]), &rates, 2).map(|p| p.len()), Ok(1));
+        assert_eq!(build_parts(2, &req(&[("DEFAULT", 1), ("OTHER", 1)]), &rates, 2), Err(PartsError::TooLarge));
     }
 }

@@ -15,3 +15,4 @@ pub mod metrics;
 pub mod money;
 pub mod outbox;
 pub mod state;
+pub mod text;

@@ -13,6 +13,11 @@ use serde_json::value::RawValue;
 /// The largest amount accepted, in major units: far above any sale, far below `i64`.
 const MAX_MAJOR: i64 = 1_000_000_000_000;
 
+/// The largest amount accepted, in minor units of a currency with `exponent` fraction digits.
+pub fn max_minor(exponent: u32) -> i64 {
+    MAX_MAJOR.saturating_mul(10_i64.saturating_pow(exponent))
+}
+
 /// An ISO 4217 currency code with its minor-unit exponent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Currency {

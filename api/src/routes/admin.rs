@@ -3,10 +3,11 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use ratify_shared::commission::{GroupKind, Rate, DEFAULT_GROUP};
+use ratify_shared::commission::{parse_group_value, GroupKind, Rate, DEFAULT_GROUP};
 use ratify_shared::db;
 use ratify_shared::db::advertisers::GroupRow;
 use ratify_shared::money::Currency;
+use ratify_shared::text::{self, TextKind};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -82,24 +83,25 @@ fn group_view(row: GroupRow) -> Result<GroupView, ApiError> {
     Ok(GroupView { code: row.code, name: row.name, kind: row.kind, value })
 }
 
+/// Refuses a name or code holding text no stored value may hold.
+fn identifier(what: &str, value: &str) -> Result<(), ApiError> {
+    text::check(value, TextKind::Identifier).map_err(|e| ApiError::bad_request(format!("{what} {e}")))
+}
+
 /// Checks a group definition: a known type, and a value that is a non-negative exact
 /// decimal (a percentage up to 100, or a fixed amount valid in the currency).
 fn group_row(code: &str, group: &NewGroup, currency: Currency) -> Result<GroupRow, ApiError> {
     if code.is_empty() || code.len() > 64 {
         return Err(ApiError::bad_request("a commission group code must be 1 to 64 characters"));
     }
+    identifier("commission group code", code)?;
+    identifier(&format!("group {code}: name"), &group.name)?;
     let kind = GroupKind::parse(&group.kind)
         .ok_or_else(|| ApiError::bad_request(format!("group {code}: type must be percentage or fixed")))?;
-    let text = group.value.get();
-    let value: Decimal = if text.bytes().next().is_some_and(|b| b.is_ascii_digit()) {
-        text.parse().or_else(|_| Decimal::from_scientific(text)).ok()
-    } else {
-        None
-    }
-    .ok_or_else(|| ApiError::bad_request(format!("group {code}: value must be a non-negative JSON number")))?;
-    if kind == GroupKind::Percentage && value > Decimal::ONE_HUNDRED {
-        return Err(ApiError::bad_request(format!("group {code}: a percentage must be at most 100")));
-    }
+    let value = parse_group_value(kind, group.value.get(), currency.exponent())
+        .map_err(|e| ApiError::bad_request(format!("group {code}: {e}")))?;
+    // Values are parsed so that every one makes a rate; a stored value that would not is
+    // refused all the same.
     if Rate::from_group(kind, value, currency.exponent()).is_none() {
         return Err(ApiError::bad_request(format!("group {code}: a fixed value must be a valid amount in {currency}")));
     }
@@ -137,6 +139,7 @@ pub async fn create_advertiser(
     if body.name.trim().is_empty() || body.name.len() > 255 {
         return Err(ApiError::bad_request("name must be 1 to 255 characters"));
     }
+    identifier("name", &body.name)?;
     let currency: Currency = body
         .currency
         .parse()
@@ -266,6 +269,7 @@ pub async fn create_token(
     if body.name.trim().is_empty() || body.name.len() > 255 {
         return Err(ApiError::bad_request("name must be 1 to 255 characters"));
     }
+    identifier("name", &body.name)?;
     let mut ids = body.advertiser_ids.clone();
     ids.sort_unstable();
     ids.dedup();

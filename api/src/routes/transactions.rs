@@ -12,6 +12,7 @@ use ratify_shared::db;
 use ratify_shared::db::transactions::{DateType, TransactionRow};
 use ratify_shared::localtime;
 use ratify_shared::state::Status;
+use ratify_shared::text::{self, TextKind};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -127,6 +128,28 @@ pub struct ListParams {
     order_ref: Option<String>,
 }
 
+impl ListParams {
+    /// Every parameter is identifier text: one that no stored value can hold is a `400`
+    /// now, before the answer's head is sent.
+    fn check_text(&self) -> Result<(), ApiError> {
+        let params = [
+            ("startDate", &self.start_date),
+            ("endDate", &self.end_date),
+            ("dateType", &self.date_type),
+            ("timezone", &self.timezone),
+            ("status", &self.status),
+            ("ids", &self.ids),
+            ("orderRef", &self.order_ref),
+        ];
+        for (name, value) in params {
+            if let Some(value) = value {
+                text::check(value, TextKind::Identifier).map_err(|e| ApiError::bad_request(format!("{name} {e}")))?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The most ids one lookup may name.
 const MAX_IDS: usize = 1000;
 const MAX_RANGE_DAYS: i64 = 31;
@@ -213,6 +236,7 @@ pub async fn list(
     Query(params): Query<ListParams>,
 ) -> Result<Response, ApiError> {
     caller.require(advertiser_id)?;
+    params.check_text()?;
     let zone = match params.timezone.as_deref() {
         None => Tz::UTC,
         Some(z) => localtime::parse_zone(z)

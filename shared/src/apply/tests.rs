@@ -154,3 +154,39 @@ fn amend_then_approve_in_sequence() {
     assert_eq!(t.status, Status::Approved);
     assert_eq!(t.sale_amount, 5_596);
 }
+
+/// A transaction split over two groups, DEFAULT last (as an amend that left DEFAULT out
+/// stores it).
+fn split(status: Status) -> TransactionState {
+    let mut t = tx(status);
+    t.parts = vec![
+        Part { code: "EXISTING".into(), amount: 4_000, commission: 200 },
+        Part { code: "DEFAULT".into(), amount: 6_000, commission: 600 },
+    ];
+    t.commission_amount = 800;
+    t
+}
+
+#[test]
+fn the_same_parts_in_another_order_change_nothing() {
+    let mut t = split(Status::Pending);
+    let reordered = amend(false, 10_000, &[("DEFAULT", 6_000), ("EXISTING", 4_000)]);
+    let applied = apply(&mut t, &reordered, &rates(), now());
+    assert_eq!(applied.code, OutcomeCode::NotModified, "{applied:?}");
+    assert_eq!((applied.change, t.amended), (None, false));
+}
+
+#[test]
+fn leaving_out_default_whose_remainder_is_unchanged_changes_nothing() {
+    let mut t = split(Status::Pending);
+    let without_default = amend(false, 10_000, &[("EXISTING", 4_000)]);
+    assert_eq!(apply(&mut t, &without_default, &rates(), now()).code, OutcomeCode::NotModified);
+    // With DEFAULT first in the stored parts, too.
+    let mut t = split(Status::Pending);
+    t.parts.reverse();
+    assert_eq!(apply(&mut t, &without_default, &rates(), now()).code, OutcomeCode::NotModified);
+    // A different split is a change.
+    let moved = amend(false, 10_000, &[("EXISTING", 4_001)]);
+    assert_eq!(apply(&mut t, &moved, &rates(), now()).code, OutcomeCode::Ok);
+    assert!(t.amended);
+}

@@ -57,7 +57,7 @@ fn malformed_items_name_the_field() {
         (r#""approve""#, "JSON object"),
         (r#"{"transaction": {"transactionId": 1}}"#, "action is required"),
         (r#"{"action": "approved", "transaction": {"transactionId": 1}}"#, "action \"approved\" is unknown"),
-        (r#"{"action": 5, "transaction": {"transactionId": 1}}"#, "action is required"),
+        (r#"{"action": 5, "transaction": {"transactionId": 1}}"#, "action must be a string"),
         (r#"{"action": "approve"}"#, "transaction is required"),
         (r#"{"action": "approve", "transaction": 3}"#, "transaction must be a JSON object"),
         (r#"{"action": "approve", "transaction": {}}"#, "must be referenced"),
@@ -339,4 +339,59 @@ fn an_overlong_action_is_neither_echoed_nor_repeated() {
     let item = parse(&format!(r#"{{"action": "{long}", "transaction": {{"transactionId": 1}}}}"#));
     assert_eq!(item.echo.action, None);
     assert!(item.parsed.unwrap_err().len() < 200);
+}
+
+/// Every string field of an item, each given text no stored value may hold: the item is
+/// a `400` naming that field, and nothing of the bad text is echoed.
+#[test]
+fn unstorable_text_in_any_field_is_a_bad_item_naming_it() {
+    let amend = |field: &str, value: &str| {
+        let mut item = serde_json::json!({"action": "amend", "transaction": {"transactionId": 5, "orderRef": "A",
+            "amendReason": "r", "currency": "EUR", "saleAmount": 10,
+            "transactionParts": [{"amount": 10, "commissionGroupCode": "DEFAULT"}]}});
+        match field {
+            "action" => item["action"] = value.into(),
+            "commissionGroupCode" => item["transaction"]["transactionParts"][0]["commissionGroupCode"] = value.into(),
+            f => item["transaction"][f] = value.into(),
+        }
+        item.to_string()
+    };
+    let by_order = |field: &str, value: &str| {
+        let mut item = serde_json::json!({"action": "decline", "transaction": {"orderRef": "A",
+            "transactionDate": "2026-01-01T00:00:00", "timezone": "UTC", "declineReason": "r"}});
+        item["transaction"][field] = value.into();
+        item.to_string()
+    };
+    for bad in ["x\0y", "\u{1}x", "x\u{200b}", "\u{feff}x"] {
+        for field in ["action", "orderRef", "amendReason", "currency", "commissionGroupCode"] {
+            if field == "amendReason" && bad.contains('\u{200b}') {
+                continue; // allowed in prose
+            }
+            let item = parse(&amend(field, bad));
+            let description = item.parsed.expect_err(&format!("{field} = {bad:?}"));
+            assert!(description.contains(field), "{field} = {bad:?}: {description}");
+            assert!(description.contains("U+"), "{field} = {bad:?}: {description}");
+            assert!(!description.contains(bad), "the bad text is not repeated: {description:?}");
+        }
+        for field in ["orderRef", "transactionDate", "timezone", "declineReason"] {
+            if field == "declineReason" && bad.contains('\u{200b}') {
+                continue; // allowed in prose
+            }
+            let item = parse(&by_order(field, bad));
+            let description = item.parsed.expect_err(&format!("{field} = {bad:?}"));
+            assert!(description.contains(field), "{field} = {bad:?}: {description}");
+        }
+    }
+    // Line breaks are fine in a reason; a zero-width joiner too.
+    assert!(parse(&by_order("declineReason", "returned\nin part")).parsed.is_ok());
+    assert!(parse(&by_order("declineReason", "👨\u{200d}👩")).parsed.is_ok());
+}
+
+#[test]
+fn unstorable_text_is_never_echoed() {
+    let item = parse(r#"{"action": "app\u0000rove", "transaction": {"transactionId": 1, "orderRef": "a\u0000"}}"#);
+    assert_eq!(item.echo.action, None);
+    assert_eq!(item.echo.order_ref, None);
+    assert_eq!(item.echo.transaction_id, Some(1));
+    assert!(item.parsed.unwrap_err().contains("U+0000"));
 }
