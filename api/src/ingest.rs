@@ -3,6 +3,7 @@
 
 use axum::body::Body;
 use axum::http::HeaderMap;
+use ratify_shared::batch::array::{self, ArrayError};
 use ratify_shared::commission::{build_parts, total_commission, Rate, DEFAULT_GROUP};
 use ratify_shared::db;
 use ratify_shared::db::transactions::NewTransactions;
@@ -104,10 +105,13 @@ pub async fn record(
 }
 
 fn parse(bytes: &[u8], currency: Currency, rates: &HashMap<String, Rate>) -> Result<NewTransactions, ApiError> {
-    let elements: Vec<&RawValue> = serde_json::from_slice(bytes).map_err(|_| {
-        ApiError::BadRequest("JSON_PARSE_ERROR", "the body must be a JSON array of transactions".to_owned())
+    let elements = array::parse(bytes, MAX_RECORDS).map_err(|e| match e {
+        ArrayError::TooMany => ApiError::bad_request(format!("send 1 to {MAX_RECORDS} transactions per request")),
+        ArrayError::NotAnArray => {
+            ApiError::BadRequest("JSON_PARSE_ERROR", "the body must be a JSON array of transactions".to_owned())
+        }
     })?;
-    if elements.is_empty() || elements.len() > MAX_RECORDS {
+    if elements.is_empty() {
         return Err(ApiError::bad_request(format!("send 1 to {MAX_RECORDS} transactions per request")));
     }
     let mut rows = NewTransactions::default();
@@ -160,7 +164,8 @@ fn parse(bytes: &[u8], currency: Currency, rates: &HashMap<String, Rate>) -> Res
         if codes.windows(2).any(|w| w[0] == w[1]) {
             return Err(bad("transactionParts names a commission group twice".to_owned()));
         }
-        let parts = build_parts(sale, &requested, rates, exponent).map_err(|e| bad(format!("transactionParts: {e}")))?;
+        let parts =
+            build_parts(sale, &requested, rates, exponent).map_err(|e| bad(format!("transactionParts: {e}")))?;
         rows.order_refs.push(item.order_ref);
         rows.dates.push(at);
         rows.timezones.push(item.timezone);

@@ -8,6 +8,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+pub mod array;
+
 use crate::localtime;
 use crate::money::{parse_minor, Currency};
 use crate::state::ActionKind;

@@ -247,7 +247,10 @@ mod tests {
             build_parts(1000, &req(&[("DEFAULT", 500), ("EXISTING", 2000)]), &rates(), 2),
             Err(PartsError::NegativeDefault)
         );
-        assert_eq!(build_parts(1000, &req(&[("NOPE", 1000)]), &rates(), 2), Err(PartsError::UnknownGroup("NOPE".into())));
+        assert_eq!(
+            build_parts(1000, &req(&[("NOPE", 1000)]), &rates(), 2),
+            Err(PartsError::UnknownGroup("NOPE".into()))
+        );
     }
 
     #[test]

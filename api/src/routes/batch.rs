@@ -1,12 +1,13 @@
 //! `POST /advertisers/{id}/transactions/batch`: accept a batch as a durable job.
 
-use axum::body::{to_bytes, Body};
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::HeaderMap;
 use axum::Json;
+use futures::StreamExt;
+use ratify_shared::batch::array::{self, ArrayError, ElementCounter};
 use serde::Serialize;
-use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -31,12 +32,49 @@ const MAX_KEY_LEN: usize = 255;
 /// Reads a raw body of at most `limit` bytes. A declared `Content-Length` over the limit
 /// is refused at once, before any of the body is read.
 pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<bytes::Bytes, ApiError> {
+    read_body_with(headers, body, limit, |_| Ok(())).await
+}
+
+/// [`read_body`], showing each piece to `inspect` as it arrives, which may refuse the
+/// body before the rest is read. The body is gathered into one buffer sized from the
+/// declared length, so a body costs its own size once, not twice.
+pub async fn read_body_with(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    mut inspect: impl FnMut(&[u8]) -> Result<(), ApiError>,
+) -> Result<bytes::Bytes, ApiError> {
     let too_large = || ApiError::PayloadTooLarge("PAYLOAD_TOO_LARGE", format!("the body is larger than {limit} bytes"));
     let declared = headers.get(axum::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    to_bytes(body, limit).await.map_err(|_| too_large())
+    let mut gathered = Vec::with_capacity(declared.map_or(0, |n| n as usize));
+    let mut pieces = body.into_data_stream();
+    while let Some(piece) = pieces.next().await {
+        let piece = piece.map_err(|_| ApiError::bad_request("the request body could not be read to its end"))?;
+        if gathered.len() + piece.len() > limit {
+            return Err(too_large());
+        }
+        if let Err(refusal) = inspect(&piece) {
+            drain(pieces, limit - gathered.len()).await;
+            return Err(refusal);
+        }
+        gathered.extend_from_slice(&piece);
+    }
+    Ok(gathered.into())
+}
+
+/// Reads and drops the rest of a refused body (up to `left` bytes), so the client, still
+/// sending, reads the refusal instead of a reset connection. Memory stays flat: nothing
+/// is kept.
+async fn drain(mut pieces: axum::body::BodyDataStream, mut left: usize) {
+    while let Some(Ok(piece)) = pieces.next().await {
+        match left.checked_sub(piece.len()) {
+            Some(rest) => left = rest,
+            None => break,
+        }
+    }
 }
 
 /// Whether the request says its body is JSON (`application/json`, any parameters).
@@ -96,26 +134,37 @@ pub async fn submit_batch(
         return Err(ApiError::UnsupportedMediaType);
     }
     let key = idempotency_key(&headers)?;
-    let bytes = read_body(&headers, body, state.config.max_batch_bytes).await?;
     let max_items = state.config.max_batch_items;
+    let too_many = move || {
+        ApiError::PayloadTooLarge(
+            "TOO_MANY_ITEMS",
+            format!("the batch has more than {max_items} items; at most {max_items} are allowed per request"),
+        )
+    };
+    // Items are counted as the body arrives, so an over-limit body is refused without
+    // being read whole, let alone parsed.
+    let mut counter = ElementCounter::new();
+    let bytes = read_body_with(&headers, body, state.config.max_batch_bytes, |piece| {
+        counter.feed(piece);
+        if counter.elements() > max_items {
+            return Err(too_many());
+        }
+        Ok(())
+    })
+    .await?;
     let chunk_size = state.config.chunk_size;
     // Parsing 100,000 items is CPU work: keep it off the async workers.
     let parsed = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
-        let elements: Vec<&RawValue> = serde_json::from_slice(&bytes).map_err(|_| {
-            ApiError::BadRequest(
+        let elements = array::parse(&bytes, max_items).map_err(|e| match e {
+            ArrayError::TooMany => too_many(),
+            ArrayError::NotAnArray => ApiError::BadRequest(
                 "JSON_PARSE_ERROR",
                 "the body must be a JSON array of actions: enclose the action objects in square brackets [ ]"
                     .to_owned(),
-            )
+            ),
         })?;
         if elements.is_empty() {
             return Err(ApiError::bad_request("the batch is empty: send at least one action"));
-        }
-        if elements.len() > max_items {
-            return Err(ApiError::PayloadTooLarge(
-                "TOO_MANY_ITEMS",
-                format!("the batch has {} items; at most {max_items} are allowed per request", elements.len()),
-            ));
         }
         let hash = Sha256::digest(&bytes).to_vec();
         Ok((submit::parse_items(&elements), hash))

@@ -17,7 +17,7 @@ use crate::auth::Caller;
 use crate::error::extract::{Path, Query};
 use crate::error::ApiError;
 use crate::openapi::ErrorBody;
-use crate::output_cache::OutputCache;
+use crate::output_cache::{Fill, Filler, OutputCache};
 use crate::state::AppState;
 use crate::stream::ArrayWriter;
 use crate::views;
@@ -74,59 +74,105 @@ pub async fn get_job(
     };
     let not_found = || ApiError::NotFound("JOB_NOT_FOUND", format!("job {job_id} does not exist"));
     let id: Uuid = job_id.parse().map_err(|_| not_found())?;
-    let mut conn = state.pool.acquire().await?;
-    let job = db::jobs::get(&mut conn, advertiser_id, id).await?.ok_or_else(not_found)?;
+    // One answer is one snapshot: the job's counters and the items it lists are read in
+    // one repeatable-read transaction, so a poll of a running job lists exactly what its
+    // counts say.
+    let mut tx = state.pool.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
+    let job = db::jobs::get(&mut tx, advertiser_id, id).await?.ok_or_else(not_found)?;
     let summary = serde_json::to_vec(&views::job(&job)).map_err(|e| ApiError::Internal(e.into()))?;
     // The summary object without its closing brace, to which the item lists are added.
     let head = &summary[..summary.len() - 1];
     if output == Output::Summary {
         let mut body = head.to_vec();
         body.extend_from_slice(br#","failedTransactions":null,"allTransactions":null}"#);
-        return Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response());
+        return Ok(json(body));
     }
     let (prefix, suffix): (Vec<u8>, &'static [u8]) = match output {
         Output::Errors => ([head, br#","failedTransactions":"#].concat(), br#","allTransactions":null}"#),
         _ => ([head, br#","failedTransactions":null,"allTransactions":"#].concat(), b"}"),
     };
     let errors_only = output == Output::Errors;
-    if job.status == "DONE" {
-        if let Some(body) = state.outputs.get(advertiser_id, id, errors_only) {
-            return Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response());
-        }
+    let listing = Listing { advertiser_id, job_id: id, errors_only, prefix, suffix };
+    if job.status != "DONE" {
+        return Ok(crate::stream::json_body(listing.stream(tx, None)));
     }
-    // A finished job's body is collected while it streams, for the next poll.
-    let outputs = (job.status == "DONE").then(|| state.outputs.clone());
+    // A finished job never changes: serve it from memory, or render it once for everyone
+    // asking at the same time.
+    drop(tx);
+    if let Some(body) = state.outputs.get(advertiser_id, id, errors_only) {
+        return Ok(json(body));
+    }
+    let (pool, outputs) = (state.pool.clone(), state.outputs.clone());
     let body = async_stream::try_stream! {
-        let mut kept: Option<Vec<u8>> = outputs.as_ref().map(|_| Vec::new());
-        let mut writer = ArrayWriter::new(&prefix);
-        let mut rows = sqlx::query_as::<_, OutcomeRow>(db::jobs::outcomes_sql(errors_only))
-            .bind(advertiser_id)
-            .bind(id)
-            .fetch(&mut *conn);
-        while let Some(row) = rows.try_next().await.map_err(std::io::Error::other)? {
-            if let Some(chunk) = writer.push(&views::outcome(row))? {
-                keep(&mut kept, &chunk, outputs.as_deref());
-                yield chunk;
+        match outputs.fill(advertiser_id, id, errors_only).await {
+            Fill::Cached(body) => yield body,
+            Fill::Render(filler) => {
+                let tx = pool.begin().await.map_err(std::io::Error::other)?;
+                let mut rendered = std::pin::pin!(listing.stream(tx, Some((&*outputs, filler))));
+                while let Some(piece) = rendered.try_next().await? {
+                    yield piece;
+                }
             }
         }
-        let last = writer.finish(suffix);
-        keep(&mut kept, &last, outputs.as_deref());
-        if let (Some(outputs), Some(body)) = (&outputs, kept) {
-            outputs.insert(advertiser_id, id, errors_only, body.into());
-        }
-        yield last;
     };
     Ok(crate::stream::json_body(body))
 }
 
-/// Appends a streamed chunk to the copy being kept for the cache, or gives the copy up
-/// when it grows past what the cache takes.
-fn keep(kept: &mut Option<Vec<u8>>, chunk: &[u8], outputs: Option<&OutputCache>) {
-    if let (Some(body), Some(outputs)) = (kept.as_mut(), outputs) {
-        body.extend_from_slice(chunk);
-        if !outputs.worth_keeping(body.len()) {
-            *kept = None;
+fn json(body: impl Into<axum::body::Body>) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body.into()).into_response()
+}
+
+/// One job's item list, rendered as the rest of its answer.
+struct Listing {
+    advertiser_id: i64,
+    job_id: Uuid,
+    errors_only: bool,
+    prefix: Vec<u8>,
+    suffix: &'static [u8],
+}
+
+impl Listing {
+    /// Streams the items read in `tx`. With a filler, the body is also collected for the
+    /// cache, and given up (letting the next request render) once too large to keep.
+    fn stream<'a>(
+        self,
+        mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
+        mut keep: Option<(&'a OutputCache, Option<Filler<'a>>)>,
+    ) -> impl futures::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Send + 'a {
+        async_stream::try_stream! {
+            let mut kept: Option<Vec<u8>> = keep.as_ref().and_then(|(_, f)| f.as_ref()).map(|_| Vec::new());
+            let mut writer = ArrayWriter::new(&self.prefix);
+            let mut rows = sqlx::query_as::<_, OutcomeRow>(db::jobs::outcomes_sql(self.errors_only))
+                .bind(self.advertiser_id)
+                .bind(self.job_id)
+                .fetch(&mut *tx);
+            while let Some(row) = rows.try_next().await.map_err(std::io::Error::other)? {
+                if let Some(piece) = writer.push(&views::outcome(row))? {
+                    collect(&mut kept, &piece, &mut keep);
+                    yield piece;
+                }
+            }
+            let last = writer.finish(self.suffix);
+            collect(&mut kept, &last, &mut keep);
+            if let (Some((_, Some(filler))), Some(body)) = (keep, kept) {
+                filler.insert(body.into());
+            }
+            yield last;
         }
+    }
+}
+
+/// Appends a streamed piece to the copy being kept for the cache, or gives the copy (and
+/// the filler's turn) up when it grows past what the cache takes.
+fn collect(kept: &mut Option<Vec<u8>>, piece: &[u8], keep: &mut Option<(&OutputCache, Option<Filler<'_>>)>) {
+    let (Some(body), Some((outputs, filler))) = (kept.as_mut(), keep.as_mut()) else {
+        return;
+    };
+    body.extend_from_slice(piece);
+    if !outputs.worth_keeping(body.len()) {
+        *kept = None;
+        *filler = None;
     }
 }
 
