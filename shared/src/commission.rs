@@ -91,11 +91,11 @@ pub fn parse_group_value(kind: GroupKind, text: &str, exponent: u32) -> Result<D
             if units > 100 * 10_i64.pow(PERCENT_DIGITS) {
                 return Err(GroupValueError::Percentage);
             }
-            Ok(Decimal::new(units, PERCENT_DIGITS))
+            Ok(Decimal::new(units, PERCENT_DIGITS).normalize())
         }
         GroupKind::Fixed => {
             let minor = parse_minor(text, exponent).map_err(GroupValueError::Fixed)?;
-            Ok(Decimal::new(minor, exponent))
+            Ok(Decimal::new(minor, exponent).normalize())
         }
     }
 }
@@ -257,7 +257,8 @@ mod tests {
     fn group_values_are_read_exactly_or_refused() {
         let pct = |t: &str| parse_group_value(GroupKind::Percentage, t, 2);
         let fixed = |t: &str, e: u32| parse_group_value(GroupKind::Fixed, t, e);
-        assert_eq!(pct("10").unwrap().to_string(), "10.000000");
+        assert_eq!(pct("10").unwrap().to_string(), "10");
+        assert_eq!(pct("5.500").unwrap().to_string(), "5.5");
         assert_eq!(pct("12.345678").unwrap(), "12.345678".parse::<Decimal>().unwrap());
         assert_eq!(pct("1e1").unwrap(), Decimal::TEN);
         assert_eq!(pct("100.0000000000000000000000000000").unwrap(), Decimal::ONE_HUNDRED);
