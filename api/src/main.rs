@@ -69,8 +69,11 @@ async fn serve() -> anyhow::Result<()> {
     let relay = tokio::spawn(outbox::relay(
         pool.clone(),
         publisher.clone(),
-        outbox::RELAY_INTERVAL,
-        outbox::RELAY_GRACE,
+        outbox::RelayTiming {
+            interval: outbox::RELAY_INTERVAL,
+            grace: outbox::RELAY_GRACE,
+            stall: config.common.stall,
+        },
         shutdown.clone(),
     ));
     let rate_limit =

@@ -72,6 +72,9 @@ pub struct Common {
     pub delivery_limit: i32,
     pub db_pool_size: u32,
     pub json_logs: bool,
+    /// How long a published chunk may stay not done before the relay's watchdog
+    /// publishes it again (once its queue holds no waiting message).
+    pub stall: std::time::Duration,
 }
 
 impl Common {
@@ -104,6 +107,11 @@ impl Common {
             )?,
             db_pool_size: in_range("RATIFY_DB_POOL_SIZE", var("RATIFY_DB_POOL_SIZE", default_pool)?, 1..=500)?,
             json_logs,
+            stall: std::time::Duration::from_secs(in_range(
+                "RATIFY_STALL_SECONDS",
+                var("RATIFY_STALL_SECONDS", 300)?,
+                1..=86_400,
+            )?),
         })
     }
 }

@@ -24,6 +24,9 @@ pub const CHUNKS_IN_FLIGHT: &str = "ratify_chunks_in_flight";
 /// Jobs that reached DONE, and their latency from acceptance to DONE.
 pub const JOBS_DONE: &str = "ratify_jobs_done_total";
 pub const JOB_LATENCY: &str = "ratify_job_latency_seconds";
+/// Chunks the stall watchdog published again: published long ago, not done, and no
+/// longer waiting in their queue (a lost message).
+pub const CHUNKS_REPUBLISHED: &str = "ratify_chunks_republished_total";
 /// Messages waiting in each queue (`queue`), sampled when the api is scraped.
 pub const QUEUE_DEPTH: &str = "ratify_queue_depth";
 

@@ -2,15 +2,24 @@
 //! `published_at` records the broker's confirm. [`relay`] re-publishes any chunk the
 //! broker never confirmed (broker away at submit time, or the api died right after the
 //! commit). The api and every worker run a relay; `SKIP LOCKED` lets them share it.
+//!
+//! The relay is also the stall watchdog. A confirmed message can still be lost (a
+//! purged queue, a broker that lost its disk, a message dropped from the dead queue),
+//! and then nothing would ever finish its chunk. So a chunk confirmed longer ago than
+//! the stall time, not done, held by no worker, is published again once its queue has
+//! no message waiting (a queue with a backlog may still hold it; an empty one cannot).
+//! A duplicate is harmless: the chunk lock and the outcome key make it a no-op.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::broker::{self, PublishError, Topology};
 use crate::db;
+use crate::db::chunks::UnpublishedChunk;
 use crate::message::QueueTask;
 use chrono::Utc;
 use lapin::{Channel, Connection};
-use sqlx::PgPool;
+use sqlx::{PgPool, Postgres, Transaction};
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
@@ -108,26 +117,58 @@ impl Publisher {
     }
 }
 
+/// When the relay looks and how long it waits before it acts.
+#[derive(Debug, Clone, Copy)]
+pub struct RelayTiming {
+    /// Between passes.
+    pub interval: Duration,
+    /// How long a chunk may wait unconfirmed before it is published.
+    pub grace: Duration,
+    /// How long a confirmed chunk may stay not done before it is published again.
+    pub stall: Duration,
+}
+
 /// The outbox relay: every `interval`, publishes chunks that have waited unconfirmed
-/// for longer than `grace`, until `shutdown`.
-pub async fn relay(
-    pool: PgPool,
-    publisher: std::sync::Arc<Publisher>,
-    interval: Duration,
-    grace: Duration,
-    shutdown: CancellationToken,
-) {
+/// for longer than `grace`, and chunks stalled for longer than `stall`, until `shutdown`.
+pub async fn relay(pool: PgPool, publisher: Arc<Publisher>, timing: RelayTiming, shutdown: CancellationToken) {
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => return,
-            _ = tokio::time::sleep(interval) => {}
+            _ = tokio::time::sleep(timing.interval) => {}
         }
-        match relay_once(&pool, &publisher, grace).await {
+        match relay_once(&pool, &publisher, timing.grace).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(chunks = n, "relay published chunks the broker had not confirmed"),
-            Err(e) => tracing::warn!(error = %e, "relay pass failed; will retry"),
+            Err(e) => tracing::warn!(error = format!("{e:#}"), "relay pass failed; will retry"),
+        }
+        match republish_stalled(&pool, &publisher, timing.stall).await {
+            Ok(0) => {}
+            Ok(n) => {
+                metrics::counter!(crate::metrics::CHUNKS_REPUBLISHED).increment(n as u64);
+                tracing::warn!(chunks = n, "watchdog published again chunks whose message was lost");
+            }
+            Err(e) => tracing::warn!(error = format!("{e:#}"), "watchdog pass failed; will retry"),
         }
     }
+}
+
+fn task_of(publisher: &Publisher, c: &UnpublishedChunk) -> (String, QueueTask) {
+    let task = QueueTask::ApplyChunk { advertiser_id: c.advertiser_id, job_id: c.job_id, chunk_no: c.chunk_no };
+    (publisher.topology().queue_for(c.chunk_count).to_owned(), task)
+}
+
+/// Publishes `chunks`, marks them published now and commits.
+async fn publish_and_mark(
+    mut tx: Transaction<'_, Postgres>,
+    publisher: &Publisher,
+    chunks: &[UnpublishedChunk],
+) -> anyhow::Result<usize> {
+    let tasks: Vec<(String, QueueTask)> = chunks.iter().map(|c| task_of(publisher, c)).collect();
+    let routed: Vec<(&str, QueueTask)> = tasks.iter().map(|(q, t)| (q.as_str(), t.clone())).collect();
+    publisher.publish_routed(&routed).await?;
+    db::chunks::mark_published(&mut tx, chunks).await?;
+    tx.commit().await?;
+    Ok(chunks.len())
 }
 
 /// One relay pass: returns how many chunks it published.
@@ -138,15 +179,27 @@ async fn relay_once(pool: &PgPool, publisher: &Publisher, grace: Duration) -> an
     if chunks.is_empty() {
         return Ok(0);
     }
-    let tasks: Vec<(&str, QueueTask)> = chunks
-        .iter()
-        .map(|c| {
-            let task = QueueTask::ApplyChunk { advertiser_id: c.advertiser_id, job_id: c.job_id, chunk_no: c.chunk_no };
-            (publisher.topology().queue_for(c.chunk_count), task)
-        })
-        .collect();
-    publisher.publish_routed(&tasks).await?;
-    db::chunks::mark_published(&mut tx, &chunks).await?;
-    tx.commit().await?;
-    Ok(chunks.len())
+    publish_and_mark(tx, publisher, &chunks).await
+}
+
+/// One watchdog pass: publishes again the stalled chunks whose queue holds no waiting
+/// message, and returns how many.
+async fn republish_stalled(pool: &PgPool, publisher: &Publisher, stall: Duration) -> anyhow::Result<usize> {
+    let published_before = Utc::now() - chrono::Duration::from_std(stall)?;
+    let mut tx = pool.begin().await?;
+    let chunks = db::chunks::stalled(&mut tx, published_before, 500).await?;
+    if chunks.is_empty() {
+        return Ok(0);
+    }
+    // Read after the candidates: a queue empty now was empty after they were chosen.
+    let depths = publisher.queue_depths().await;
+    let drained = |c: &UnpublishedChunk| {
+        let queue = publisher.topology().queue_for(c.chunk_count);
+        depths.iter().any(|(name, waiting)| name == queue && *waiting == 0)
+    };
+    let lost: Vec<UnpublishedChunk> = chunks.into_iter().filter(drained).collect();
+    if lost.is_empty() {
+        return Ok(0);
+    }
+    publish_and_mark(tx, publisher, &lost).await
 }

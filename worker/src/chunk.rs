@@ -1,6 +1,18 @@
 //! Applying one chunk: load, apply item by item in index order, store, all in one
 //! Postgres transaction. The chunk row lock and the outcome primary key make a second
 //! delivery of the same chunk a no-op.
+//!
+//! Three ways to finish a chunk, from fast to sure:
+//! - [`apply_chunk`], the hot path: every write of the chunk in one statement each;
+//! - [`apply_chunk_isolating`] (`isolate`), after the chunk failed once: each change in
+//!   a savepoint of its own, so an item whose own write keeps failing ends `[500]` and
+//!   every other item is applied as usual;
+//! - [`give_up_chunk`] (`give_up`), for a chunk RabbitMQ dead-lettered: items that
+//!   were to be applied end `[500]`, outcomes decided at submit keep their codes, and a
+//!   last resort records what no item's content can break.
+
+mod give_up;
+mod isolate;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -8,14 +20,16 @@ use anyhow::Context;
 use chrono::Utc;
 use ratify_shared::apply::{apply, TransactionState};
 use ratify_shared::batch::{Command, Echo};
-use ratify_shared::commission::Part;
+use ratify_shared::commission::Rate;
 use ratify_shared::db;
 use ratify_shared::db::chunks::OutcomeRows;
-use ratify_shared::db::transactions::{HistoryRows, StateRow, StateUpdates};
+use ratify_shared::db::transactions::{CorruptState, HistoryRows, StateUpdates};
 use ratify_shared::job::{JobItem, OutcomeCode, Plan};
-use ratify_shared::state::Status;
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
+
+pub use give_up::give_up_chunk;
+pub use isolate::apply_chunk_isolating;
 
 /// Another transaction changed one of the chunk's transactions between our read and our
 /// update. Nothing was written; applying the chunk again reads the new state.
@@ -42,23 +56,6 @@ pub struct ChunkId {
     pub chunk_no: i32,
 }
 
-fn to_state(row: StateRow) -> anyhow::Result<TransactionState> {
-    Ok(TransactionState {
-        id: row.id,
-        status: Status::parse(&row.commission_status).context("stored commission status")?,
-        currency: row.currency.parse().context("stored currency")?,
-        sale_amount: row.sale_amount,
-        commission_amount: row.commission_amount,
-        parts: row.parts.0,
-        decline_reason: row.decline_reason,
-        amended: row.amended,
-        amend_reason: row.amend_reason,
-        old_sale_amount: row.old_sale_amount,
-        old_commission_amount: row.old_commission_amount,
-        validation_date: row.validation_date,
-    })
-}
-
 fn push_outcome(
     rows: &mut OutcomeRows,
     index: i32,
@@ -77,27 +74,52 @@ fn push_outcome(
     rows.timezones.push(echo.timezone.clone());
 }
 
-fn parts_json(parts: &[Part]) -> anyhow::Result<String> {
-    serde_json::to_string(parts).context("serializing parts")
+fn not_found(transaction_id: i64) -> String {
+    format!("transaction {transaction_id} does not exist for this advertiser")
 }
 
-/// A locked chunk's items, or why there is nothing to do.
-enum Pending {
-    Items(Vec<JobItem>),
-    Nothing(ChunkResult),
+/// A locked chunk with everything its items apply to, read in the chunk's transaction.
+struct Loaded {
+    items: Vec<JobItem>,
+    /// The chunk's transactions that exist, with the version each was read at.
+    states: HashMap<i64, (TransactionState, String)>,
+    /// The chunk's transactions whose stored state cannot be read.
+    corrupt: HashMap<i64, CorruptState>,
+    rates: HashMap<String, Rate>,
 }
 
-/// Locks the chunk row for the rest of `tx` and decodes its items, unless the chunk is
-/// gone or already applied.
-async fn lock_pending(tx: &mut PgConnection, id: ChunkId) -> anyhow::Result<Pending> {
+/// Locks the chunk row for the rest of `tx`, decodes its items and reads the state of
+/// their transactions, unless the chunk is gone or already applied.
+async fn load(tx: &mut PgConnection, id: ChunkId) -> anyhow::Result<Result<Loaded, ChunkResult>> {
     let Some(chunk) = db::chunks::lock(tx, id.advertiser_id, id.job_id, id.chunk_no).await? else {
-        return Ok(Pending::Nothing(ChunkResult::Missing));
+        return Ok(Err(ChunkResult::Missing));
     };
     if chunk.done {
-        return Ok(Pending::Nothing(ChunkResult::AlreadyDone));
+        return Ok(Err(ChunkResult::AlreadyDone));
     }
-    let items = serde_json::from_str(&chunk.items).context("decoding the chunk's items")?;
-    Ok(Pending::Items(items))
+    let items: Vec<JobItem> = serde_json::from_str(&chunk.items).context("decoding the chunk's items")?;
+    let targets: BTreeSet<i64> = items.iter().filter_map(JobItem::target).collect();
+    let targets: Vec<i64> = targets.into_iter().collect();
+    let mut states = HashMap::with_capacity(targets.len());
+    let mut corrupt = HashMap::new();
+    for row in db::transactions::read_states(tx, id.advertiser_id, &targets).await? {
+        match row.into_state() {
+            Ok((state, version)) => {
+                states.insert(state.id, (state, version));
+            }
+            Err(e) => {
+                corrupt.insert(e.id, e);
+            }
+        }
+    }
+    let needs_rates = items.iter().any(|i| matches!(&i.plan, Plan::Apply { command: Command::Amend { .. }, .. }));
+    let rates = match states.values().next() {
+        Some((state, _)) if needs_rates => {
+            db::advertisers::rates(tx, id.advertiser_id, state.currency.exponent()).await?
+        }
+        _ => HashMap::new(),
+    };
+    Ok(Ok(Loaded { items, states, corrupt, rates }))
 }
 
 /// Records the chunk's outcomes, marks it done, counts it in its job and commits.
@@ -106,36 +128,50 @@ async fn complete(
     id: ChunkId,
     outcomes: &OutcomeRows,
 ) -> anyhow::Result<ChunkResult> {
-    let ChunkId { advertiser_id, job_id, chunk_no } = id;
-    let items = outcomes.indexes.len();
-    db::chunks::insert_outcomes(&mut tx, advertiser_id, job_id, outcomes).await?;
-    db::chunks::finish(&mut tx, advertiser_id, job_id, chunk_no).await?;
-    let job_latency = db::chunks::add_progress(&mut tx, advertiser_id, job_id, items as i32, outcomes.errors()).await?;
-    tx.commit().await?;
-    Ok(ChunkResult::Applied { items, codes: outcomes.by_code(), job_latency })
+    db::chunks::insert_outcomes(&mut tx, id.advertiser_id, id.job_id, outcomes).await?;
+    count_and_commit(tx, id, outcomes.into()).await
 }
 
-pub async fn apply_chunk(pool: &PgPool, id: ChunkId) -> anyhow::Result<ChunkResult> {
-    let ChunkId { advertiser_id, job_id, .. } = id;
-    let mut tx = pool.begin().await?;
-    let items = match lock_pending(&mut tx, id).await? {
-        Pending::Items(items) => items,
-        Pending::Nothing(result) => return Ok(result),
-    };
-    let targets: BTreeSet<i64> = items.iter().filter_map(JobItem::target).collect();
-    let targets: Vec<i64> = targets.into_iter().collect();
-    let mut states: HashMap<i64, TransactionState> = HashMap::with_capacity(targets.len());
-    let mut versions: HashMap<i64, String> = HashMap::with_capacity(targets.len());
-    for mut row in db::transactions::read_states(&mut tx, advertiser_id, &targets).await? {
-        versions.insert(row.id, std::mem::take(&mut row.version));
-        states.insert(row.id, to_state(row)?);
-    }
-    let needs_rates = items.iter().any(|i| matches!(&i.plan, Plan::Apply { command: Command::Amend { .. }, .. }));
-    let rates = match states.values().next() {
-        Some(state) if needs_rates => db::advertisers::rates(&mut tx, advertiser_id, state.currency.exponent()).await?,
-        _ => HashMap::new(),
-    };
+/// What a finished chunk adds to its job.
+struct Counts {
+    items: usize,
+    errors: i32,
+    codes: BTreeMap<i16, u64>,
+}
 
+impl From<&OutcomeRows> for Counts {
+    fn from(outcomes: &OutcomeRows) -> Counts {
+        Counts { items: outcomes.indexes.len(), errors: outcomes.errors(), codes: outcomes.by_code() }
+    }
+}
+
+/// Marks the chunk done with its outcomes already written, counts them in its job and
+/// commits.
+async fn count_and_commit(
+    mut tx: Transaction<'_, Postgres>,
+    id: ChunkId,
+    counts: Counts,
+) -> anyhow::Result<ChunkResult> {
+    let ChunkId { advertiser_id, job_id, chunk_no } = id;
+    let Counts { items, errors, codes } = counts;
+    db::chunks::finish(&mut tx, advertiser_id, job_id, chunk_no).await?;
+    let job_latency = db::chunks::add_progress(&mut tx, advertiser_id, job_id, items as i32, errors).await?;
+    tx.commit().await?;
+    Ok(ChunkResult::Applied { items, codes, job_latency })
+}
+
+/// The hot path: the chunk's items applied in memory, then one statement each for the
+/// new states, the history and the outcomes.
+pub async fn apply_chunk(pool: &PgPool, id: ChunkId) -> anyhow::Result<ChunkResult> {
+    let mut tx = pool.begin().await?;
+    let Loaded { items, mut states, corrupt, rates } = match load(&mut tx, id).await? {
+        Ok(loaded) => loaded,
+        Err(result) => return Ok(result),
+    };
+    if let Some(e) = corrupt.into_values().next() {
+        // Failing the chunk sends it down the careful path, which fails only its items.
+        return Err(e.into());
+    }
     let now = Utc::now();
     let mut outcomes = OutcomeRows::default();
     let mut history = HistoryRows::default();
@@ -152,30 +188,20 @@ pub async fn apply_chunk(pool: &PgPool, id: ChunkId) -> anyhow::Result<ChunkResu
                     item.index,
                     &item.echo,
                     OutcomeCode::NotFound,
-                    Some(format!("transaction {transaction_id} does not exist for this advertiser")),
+                    Some(not_found(*transaction_id)),
                     None,
                 ),
-                Some(state) => {
+                Some((state, _)) => {
                     let applied = apply(state, command, &rates, now);
                     if let Some(change) = applied.change {
-                        history.transaction_ids.push(*transaction_id);
-                        history.item_indexes.push(item.index);
-                        history.actions.push(command.kind().as_str().to_owned());
-                        history.befores.push(change.before);
-                        history.afters.push(change.after);
+                        history.push(*transaction_id, item.index, command.kind().as_str(), change);
                         changed.insert(*transaction_id);
                         if matches!(command, Command::Amend { .. }) {
                             amended.insert(*transaction_id);
                         }
                     }
-                    push_outcome(
-                        &mut outcomes,
-                        item.index,
-                        &item.echo,
-                        applied.code,
-                        applied.description,
-                        Some(*transaction_id),
-                    );
+                    let id = Some(*transaction_id);
+                    push_outcome(&mut outcomes, item.index, &item.echo, applied.code, applied.description, id);
                 }
             },
         }
@@ -183,41 +209,14 @@ pub async fn apply_chunk(pool: &PgPool, id: ChunkId) -> anyhow::Result<ChunkResu
 
     let mut updates = StateUpdates::default();
     for id in &changed {
-        let (Some(s), Some(version)) = (states.get(id), versions.get(id)) else { continue };
-        updates.ids.push(s.id);
-        updates.versions.push(version.clone());
-        updates.statuses.push(s.status.as_str().to_owned());
-        updates.sale_amounts.push(s.sale_amount);
-        updates.commission_amounts.push(s.commission_amount);
-        updates.parts.push(if amended.contains(id) { Some(parts_json(&s.parts)?) } else { None });
-        updates.decline_reasons.push(s.decline_reason.clone());
-        updates.amended.push(s.amended);
-        updates.amend_reasons.push(s.amend_reason.clone());
-        updates.old_sale_amounts.push(s.old_sale_amount);
-        updates.old_commission_amounts.push(s.old_commission_amount);
-        updates.validation_dates.push(s.validation_date);
+        let Some((state, version)) = states.get(id) else { continue };
+        updates.push(state, version.clone(), amended.contains(id))?;
     }
     // The arrays are in id order (`changed` is a BTreeSet), so concurrent chunks tend to
     // meet rows in the same order; a deadlock Postgres breaks is retried like a conflict.
-    if db::transactions::update_states(&mut tx, advertiser_id, &updates).await? != updates.ids.len() as u64 {
+    if db::transactions::update_states(&mut tx, id.advertiser_id, &updates).await?.len() != updates.ids.len() {
         return Err(Conflict.into());
     }
-    db::transactions::insert_history(&mut tx, advertiser_id, job_id, &history).await?;
-    complete(tx, id, &outcomes).await
-}
-
-/// Gives up on a chunk that kept failing: every item gets `[500]`, the job still
-/// finishes. Idempotent like [`apply_chunk`].
-pub async fn give_up_chunk(pool: &PgPool, id: ChunkId) -> anyhow::Result<ChunkResult> {
-    let mut tx = pool.begin().await?;
-    let items = match lock_pending(&mut tx, id).await? {
-        Pending::Items(items) => items,
-        Pending::Nothing(result) => return Ok(result),
-    };
-    let mut outcomes = OutcomeRows::default();
-    for item in &items {
-        let description = "processing this item kept failing and was given up; it was not applied".to_owned();
-        push_outcome(&mut outcomes, item.index, &item.echo, OutcomeCode::Internal, Some(description), item.target());
-    }
+    db::transactions::insert_history(&mut tx, id.advertiser_id, id.job_id, &history).await?;
     complete(tx, id, &outcomes).await
 }

@@ -5,9 +5,12 @@
 //! Failures come in two kinds. Postgres being away is not the chunk's fault: the worker
 //! keeps the delivery and retries with capped backoff until the database is back (or
 //! the worker stops, which gives the delivery back). Any other error is retried a few
-//! times with backoff, then the delivery is given back to the broker, whose delivery
-//! limit dead-letters it; the dead-letter consumer records `[500]` for its items.
+//! times with backoff, item by item after the first (see `chunk::isolate`), then the
+//! delivery is given back to the broker, whose delivery limit dead-letters it; the
+//! dead-letter consumer gives the chunk up (`chunk::give_up`). Errors log one line;
+//! the full chain with its backtrace is at debug level.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,7 +28,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
-use crate::chunk::{apply_chunk, give_up_chunk, ChunkId, ChunkResult, Conflict};
+use crate::chunk::{apply_chunk, apply_chunk_isolating, give_up_chunk, ChunkId, ChunkResult, Conflict};
 
 /// Counts a chunk in `ratify_chunks_in_flight` for as long as it lives.
 struct InFlight;
@@ -174,8 +177,14 @@ impl Consumer {
     }
 
     async fn finish(&self, lane: Lane, id: ChunkId, delivery: Delivery, shutdown: CancellationToken) {
+        // After the chunk's first failure of its own, apply it item by item so that an
+        // item that keeps failing takes no other item with it.
+        let isolating = AtomicBool::new(false);
         let attempt = || async {
             match lane {
+                Lane::Work | Lane::Express if isolating.load(Ordering::Relaxed) => {
+                    apply_chunk_isolating(&self.pool, id).await
+                }
                 Lane::Work | Lane::Express => apply_chunk(&self.pool, id).await,
                 Lane::Dead => give_up_chunk(&self.pool, id).await,
             }
@@ -189,7 +198,7 @@ impl Consumer {
             let outcome = attempt
                 .retry(chunk_retry(usize::MAX))
                 .when(not_the_chunks_fault)
-                .notify(|e, wait| tracing::warn!(error = %e, ?wait, "retrying the chunk"));
+                .notify(|e, wait| tracing::warn!(error = format!("{e:#}"), ?wait, "retrying the chunk"));
             // On SIGTERM a chunk being applied is let finish; one waiting for Postgres to
             // come back is given back unapplied once the drain time is over.
             let outcome = tokio::select! {
@@ -201,7 +210,9 @@ impl Consumer {
             };
             match (outcome, delays.next()) {
                 (Err(e), Some(wait)) => {
-                    tracing::warn!(error = %e, ?wait, "chunk failed; retrying");
+                    tracing::warn!(error = format!("{e:#}"), ?wait, "chunk failed; retrying it item by item");
+                    tracing::debug!(error = ?e, "chunk failure in full");
+                    isolating.store(true, Ordering::Relaxed);
                     tokio::time::sleep(wait).await;
                 }
                 (outcome, _) => break outcome,
@@ -238,9 +249,22 @@ impl Consumer {
                     tracing::warn!(error = %e, "ack failed after commit");
                 }
             }
+            Err(e) if lane == Lane::Dead => {
+                // The last lane: nothing is requeued here, so a chunk that cannot even be
+                // given up never loops. Its job waits for the stall watchdog, which
+                // publishes the chunk again after RATIFY_STALL_SECONDS.
+                metrics::counter!(names::CHUNKS, "lane" => lane_name, "result" => "failed").increment(1);
+                tracing::error!(
+                    error = format!("{e:#}"),
+                    "a dead chunk could not be given up; leaving it to the watchdog"
+                );
+                tracing::debug!(error = ?e, "give-up failure in full");
+                let _ = delivery.nack(BasicNackOptions { requeue: false, ..BasicNackOptions::default() }).await;
+            }
             Err(e) => {
                 metrics::counter!(names::CHUNKS, "lane" => lane_name, "result" => "failed").increment(1);
-                tracing::error!(error = ?e, "chunk kept failing; giving it back to the broker");
+                tracing::error!(error = format!("{e:#}"), "chunk kept failing; giving it back to the broker");
+                tracing::debug!(error = ?e, "chunk failure in full");
                 let _ = delivery.nack(BasicNackOptions { requeue: true, ..BasicNackOptions::default() }).await;
             }
         }

@@ -42,8 +42,11 @@ async fn main() -> anyhow::Result<()> {
     let relay = tokio::spawn(outbox::relay(
         consumer.pool.clone(),
         publisher,
-        outbox::RELAY_INTERVAL,
-        outbox::RELAY_GRACE,
+        outbox::RelayTiming {
+            interval: outbox::RELAY_INTERVAL,
+            grace: outbox::RELAY_GRACE,
+            stall: config.common.stall,
+        },
         shutdown.clone(),
     ));
     let retention =

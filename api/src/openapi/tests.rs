@@ -33,6 +33,7 @@ fn router() -> Router {
         delivery_limit: 5,
         db_pool_size: 1,
         json_logs: false,
+        stall: Duration::from_secs(300),
     };
     let publisher = Arc::new(Publisher::new(amqp_url, common.topology()));
     let config = ApiConfig {

@@ -8,6 +8,7 @@ use uuid::Uuid;
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LockedChunk {
     pub items: String,
+    pub item_count: i32,
     pub done: bool,
 }
 
@@ -20,7 +21,7 @@ pub async fn lock(
     chunk_no: i32,
 ) -> sqlx::Result<Option<LockedChunk>> {
     sqlx::query_as(
-        "SELECT items, done_at IS NOT NULL AS done FROM job_chunks
+        "SELECT items, item_count, done_at IS NOT NULL AS done FROM job_chunks
          WHERE advertiser_id = $1 AND job_id = $2 AND chunk_no = $3 FOR UPDATE",
     )
     .bind(advertiser_id)
@@ -172,4 +173,24 @@ pub async fn mark_published(conn: &mut PgConnection, chunks: &[UnpublishedChunk]
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Chunks published before `published_before` that are still not done and that no
+/// worker holds right now (a worker applying a chunk has its row locked: `SKIP LOCKED`
+/// passes it by, as it does rows another relay is handling), longest waiting first.
+pub async fn stalled(
+    conn: &mut PgConnection,
+    published_before: DateTime<Utc>,
+    limit: i64,
+) -> sqlx::Result<Vec<UnpublishedChunk>> {
+    sqlx::query_as(
+        "SELECT c.advertiser_id, c.job_id, c.chunk_no, j.chunk_count FROM job_chunks c
+         JOIN jobs j ON j.advertiser_id = c.advertiser_id AND j.id = c.job_id
+         WHERE c.published_at IS NOT NULL AND c.done_at IS NULL AND c.published_at < $1
+         ORDER BY c.published_at LIMIT $2 FOR UPDATE OF c SKIP LOCKED",
+    )
+    .bind(published_before)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
 }

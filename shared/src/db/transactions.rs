@@ -6,7 +6,9 @@ use sqlx::types::Json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::apply::{Change, TransactionState};
 use crate::commission::Part;
+use crate::state::Status;
 
 /// New transactions in columns, ready for one `INSERT … SELECT FROM unnest`.
 #[derive(Debug, Default)]
@@ -197,6 +199,60 @@ pub struct StateRow {
     pub validation_date: Option<DateTime<Utc>>,
 }
 
+/// A stored state Ratify itself could not have written.
+#[derive(Debug, thiserror::Error)]
+#[error("transaction {id}: stored {what} {value:?} is not valid")]
+pub struct CorruptState {
+    pub id: i64,
+    pub what: &'static str,
+    pub value: String,
+}
+
+impl StateRow {
+    /// The state to apply commands to, and the version it was read at.
+    pub fn into_state(self) -> Result<(TransactionState, String), CorruptState> {
+        let corrupt = |what, value: &str| CorruptState { id: self.id, what, value: value.to_owned() };
+        let status =
+            Status::parse(&self.commission_status).ok_or_else(|| corrupt("status", &self.commission_status))?;
+        let currency = self.currency.parse().map_err(|_| corrupt("currency", &self.currency))?;
+        let state = TransactionState {
+            id: self.id,
+            status,
+            currency,
+            sale_amount: self.sale_amount,
+            commission_amount: self.commission_amount,
+            parts: self.parts.0,
+            decline_reason: self.decline_reason,
+            amended: self.amended,
+            amend_reason: self.amend_reason,
+            old_sale_amount: self.old_sale_amount,
+            old_commission_amount: self.old_commission_amount,
+            validation_date: self.validation_date,
+        };
+        Ok((state, self.version))
+    }
+}
+
+impl StateUpdates {
+    /// Adds the new state of a transaction read at `version`; `parts_changed` when an
+    /// amend replaced its parts (otherwise the stored parts are kept as they are).
+    pub fn push(&mut self, state: &TransactionState, version: String, parts_changed: bool) -> serde_json::Result<()> {
+        self.ids.push(state.id);
+        self.versions.push(version);
+        self.statuses.push(state.status.as_str().to_owned());
+        self.sale_amounts.push(state.sale_amount);
+        self.commission_amounts.push(state.commission_amount);
+        self.parts.push(if parts_changed { Some(serde_json::to_string(&state.parts)?) } else { None });
+        self.decline_reasons.push(state.decline_reason.clone());
+        self.amended.push(state.amended);
+        self.amend_reasons.push(state.amend_reason.clone());
+        self.old_sale_amounts.push(state.old_sale_amount);
+        self.old_commission_amounts.push(state.old_commission_amount);
+        self.validation_dates.push(state.validation_date);
+        Ok(())
+    }
+}
+
 /// Reads the advertiser's transactions among `ids`, without locking them: the update
 /// checks the versions instead (optimistic concurrency; conflicts are rare, as only
 /// concurrent jobs on the same transactions can meet).
@@ -233,13 +289,17 @@ pub struct StateUpdates {
 }
 
 /// Writes the final state of every changed transaction of a chunk in one statement, in
-/// id order, each only if its version is still the one read. Returns how many rows
-/// were written: fewer than given means another transaction got there first.
-pub async fn update_states(conn: &mut PgConnection, advertiser_id: i64, rows: &StateUpdates) -> sqlx::Result<u64> {
+/// id order, each only if its version is still the one read. Returns the rows written
+/// with their new versions: fewer than given means another transaction got there first.
+pub async fn update_states(
+    conn: &mut PgConnection,
+    advertiser_id: i64,
+    rows: &StateUpdates,
+) -> sqlx::Result<Vec<(i64, String)>> {
     if rows.ids.is_empty() {
-        return Ok(0);
+        return Ok(Vec::new());
     }
-    let done = sqlx::query(
+    sqlx::query_as(
         "UPDATE transactions t SET commission_status = u.status, sale_amount = u.sale, commission_amount = u.commission,
                 parts = coalesce(u.parts::jsonb, t.parts), decline_reason = u.decline_reason, amended = u.amended,
                 amend_reason = u.amend_reason, old_sale_amount = u.old_sale, old_commission_amount = u.old_commission,
@@ -248,7 +308,8 @@ pub async fn update_states(conn: &mut PgConnection, advertiser_id: i64, rows: &S
                      $9::text[], $10::bigint[], $11::bigint[], $12::timestamptz[], $13::text[])
               AS u(id, status, sale, commission, parts, decline_reason, amended, amend_reason, old_sale,
                    old_commission, validation_date, version)
-         WHERE t.advertiser_id = $1 AND t.id = u.id AND t.xmin = u.version::xid",
+         WHERE t.advertiser_id = $1 AND t.id = u.id AND t.xmin = u.version::xid
+         RETURNING t.id, t.xmin::text",
     )
     .bind(advertiser_id)
     .bind(&rows.ids)
@@ -263,9 +324,8 @@ pub async fn update_states(conn: &mut PgConnection, advertiser_id: i64, rows: &S
     .bind(&rows.old_commission_amounts)
     .bind(&rows.validation_dates)
     .bind(&rows.versions)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected())
+    .fetch_all(conn)
+    .await
 }
 
 /// History entries in columns for [`insert_history`].
@@ -276,6 +336,17 @@ pub struct HistoryRows {
     pub actions: Vec<String>,
     pub befores: Vec<String>,
     pub afters: Vec<String>,
+}
+
+impl HistoryRows {
+    /// Adds the change an item made to a transaction.
+    pub fn push(&mut self, transaction_id: i64, item_index: i32, action: &str, change: Change) {
+        self.transaction_ids.push(transaction_id);
+        self.item_indexes.push(item_index);
+        self.actions.push(action.to_owned());
+        self.befores.push(change.before);
+        self.afters.push(change.after);
+    }
 }
 
 /// Writes a chunk's history entries in one statement.

@@ -1,6 +1,6 @@
 //! Faults: workers killed or stopped mid-job, RabbitMQ and Postgres restarted under
-//! load, a poison chunk, duplicate deliveries and concurrent jobs on the same
-//! transactions. Whatever happens, every item gets exactly one outcome, every `[200 OK]`
+//! load, poison items and chunks (`poison`), lost messages (`lost`), duplicate
+//! deliveries and concurrent jobs on the same transactions. Whatever happens, every item gets exactly one outcome, every `[200 OK]`
 //! is applied exactly once, and every job reaches `DONE`.
 //!
 //! Tests that restart a server get private servers ([`Servers`]), so the shared ones
@@ -29,6 +29,9 @@ const UNPROCESSABLE: &str = "[422 UNPROCESSABLE_ENTITY]";
 const INTERNAL: &str = "[500 INTERNAL_SERVER_ERROR]";
 /// How long any job may take to finish once its fault is over.
 const FINISH: Duration = Duration::from_secs(120);
+
+mod lost;
+mod poison;
 
 /// An advertiser (EUR; DEFAULT pays 10 %) with `n` pending transactions of 100.00;
 /// returns a client for it and the transaction ids.
@@ -463,84 +466,6 @@ async fn postgres_restart_and_crash_mid_job_lose_and_double_nothing() {
     .await
     .unwrap();
     assert_eq!(counts, vec![("approved".to_owned(), 3000), ("declined".to_owned(), 3000)]);
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_poison_chunk_is_dead_lettered_as_500s_and_the_job_finishes() {
-    let mut stack = Stack::builder()
-        .workers(0)
-        .env("RATIFY_CHUNK_SIZE", 10)
-        .env("RATIFY_CHUNK_RETRIES", 1)
-        .env("RATIFY_DELIVERY_LIMIT", 2)
-        .start()
-        .await;
-    let (client, ids) = setup(&stack, 30).await;
-    let job = client.submit(ADVERTISER, &batch(&ids, approve)).await;
-    let job_uuid: Uuid = job.parse().unwrap();
-
-    // Poison the chunk that holds transaction #15: a commission status the worker cannot
-    // read makes applying it fail every time (not a database error, so it is not
-    // retried forever), while giving it up only reads the chunk's own items.
-    let poisoned = ids[15];
-    let chunk: i32 = sqlx::query_scalar(
-        "SELECT c.chunk_no FROM job_chunks c, json_array_elements(c.items::json) e
-         WHERE c.job_id = $1 AND (e -> 'plan' ->> 'transaction_id')::bigint = $2",
-    )
-    .bind(job_uuid)
-    .bind(poisoned)
-    .fetch_one(&stack.db)
-    .await
-    .expect("the chunk of the poisoned transaction");
-    let in_chunk: Vec<i32> = sqlx::query_scalar(
-        "SELECT (e ->> 'index')::int FROM job_chunks c, json_array_elements(c.items::json) e
-         WHERE c.job_id = $1 AND c.chunk_no = $2 ORDER BY 1",
-    )
-    .bind(job_uuid)
-    .bind(chunk)
-    .fetch_all(&stack.db)
-    .await
-    .unwrap();
-    assert!(in_chunk.contains(&15) && in_chunk.len() < 30, "chunk {chunk}: {in_chunk:?}");
-    sqlx::query("ALTER TABLE transactions DROP CONSTRAINT transactions_commission_status_check")
-        .execute(&stack.db)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE transactions SET commission_status = 'bogus' WHERE advertiser_id = $1 AND id = $2")
-        .bind(ADVERTISER)
-        .bind(poisoned)
-        .execute(&stack.db)
-        .await
-        .unwrap();
-
-    stack.add_worker().expect("a worker");
-    let done = finished(&client, &job).await;
-    let is_poisoned = |i: usize| in_chunk.contains(&(i as i32));
-    assert_codes(&done, |i| if is_poisoned(i) { INTERNAL } else { OK });
-    for i in in_chunk.iter().map(|i| *i as usize) {
-        let description = done.item(i)["description"].as_str().unwrap_or_default();
-        assert!(description.contains("given up"), "item {i}: {}", done.item(i));
-    }
-    assert_eq!(done.body["errorCount"], json!(in_chunk.len()));
-    assert_eq!(assert_exactly_once(&stack, &done).await, 30 - in_chunk.len());
-
-    // Nothing of the poisoned chunk was applied: its transactions are as they were.
-    let untouched: Vec<(i64, String, bool)> = sqlx::query_as(
-        "SELECT id, commission_status, validation_date IS NULL FROM transactions
-         WHERE advertiser_id = $1 AND id = ANY($2) ORDER BY id",
-    )
-    .bind(ADVERTISER)
-    .bind(in_chunk.iter().map(|i| ids[*i as usize]).collect::<Vec<_>>())
-    .fetch_all(&stack.db)
-    .await
-    .unwrap();
-    assert_eq!(untouched.len(), in_chunk.len());
-    for (id, status, unvalidated) in untouched {
-        let want = if id == poisoned { "bogus" } else { "pending" };
-        assert_eq!((status.as_str(), unvalidated), (want, true), "transaction {id}");
-    }
-    let logs = worker_logs(&stack);
-    assert!(logs.contains("chunk kept failing; giving it back to the broker"), "{logs}");
-    assert!(logs.contains("lane=Dead"), "the dead-letter consumer recorded the chunk:\n{logs}");
 }
 
 /// Takes every message off the work queue (no worker runs); returns them.

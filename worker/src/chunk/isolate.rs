@@ -1,0 +1,131 @@
+//! The careful path for a chunk that failed once: the same items in the same order, but
+//! each change written in a savepoint of its own, so that an item whose own write fails
+//! (something in its content that Postgres refuses, a trigger, a constraint) ends
+//! `[500]` and leaves the transaction as it was before it, while every other item is
+//! applied as usual. One statement per change instead of one per chunk: this path runs
+//! only after a failure.
+
+use chrono::Utc;
+use ratify_shared::apply::apply;
+use ratify_shared::batch::{Command, Echo};
+use ratify_shared::db;
+use ratify_shared::db::chunks::OutcomeRows;
+use ratify_shared::db::transactions::{HistoryRows, StateUpdates};
+use ratify_shared::job::{OutcomeCode, Plan};
+use sqlx::{PgConnection, PgPool};
+
+use super::{complete, count_and_commit, load, not_found, push_outcome, ChunkId, ChunkResult, Conflict, Loaded};
+
+const BARE: &str = "this outcome's description and echo could not be stored; its code stands";
+const UNREADABLE: &str = "this item's transaction has a stored state that cannot be read; it was not applied";
+const ITEM_FAILED: &str = "this item could not be stored and was not applied; the other items were";
+
+/// Runs `statements` inside a savepoint: kept when they succeed, rolled back when they
+/// fail for a reason of their own. An error that is no fault of the item (Postgres away,
+/// a conflict) fails the whole chunk, to be retried.
+pub(super) async fn in_savepoint<T>(
+    tx: &mut PgConnection,
+    statements: impl AsyncFnOnce(&mut PgConnection) -> anyhow::Result<T>,
+) -> anyhow::Result<Result<T, anyhow::Error>> {
+    sqlx::query("SAVEPOINT item").execute(&mut *tx).await?;
+    match statements(&mut *tx).await {
+        Ok(value) => {
+            sqlx::query("RELEASE SAVEPOINT item").execute(&mut *tx).await?;
+            Ok(Ok(value))
+        }
+        Err(e) if e.is::<Conflict>() || e.downcast_ref::<sqlx::Error>().is_some_and(db::is_transient) => Err(e),
+        Err(e) => {
+            sqlx::query("ROLLBACK TO SAVEPOINT item").execute(&mut *tx).await?;
+            Ok(Err(e))
+        }
+    }
+}
+
+/// Applies a chunk item by item, isolating any item whose write fails.
+pub async fn apply_chunk_isolating(pool: &PgPool, id: ChunkId) -> anyhow::Result<ChunkResult> {
+    let mut tx = pool.begin().await?;
+    let Loaded { items, mut states, corrupt, rates } = match load(&mut tx, id).await? {
+        Ok(loaded) => loaded,
+        Err(result) => return Ok(result),
+    };
+    let now = Utc::now();
+    let mut outcomes = OutcomeRows::default();
+    for item in &items {
+        let (transaction_id, command) = match &item.plan {
+            Plan::Reject { code, description } => {
+                push_outcome(&mut outcomes, item.index, &item.echo, *code, Some(description.clone()), None);
+                continue;
+            }
+            Plan::Apply { transaction_id, command } => (*transaction_id, command),
+        };
+        if let Some(e) = corrupt.get(&transaction_id) {
+            tracing::error!(item = item.index, error = %e, "item's transaction unreadable; isolated");
+            let (code, description) = (OutcomeCode::Internal, Some(UNREADABLE.to_owned()));
+            push_outcome(&mut outcomes, item.index, &item.echo, code, description, Some(transaction_id));
+            continue;
+        }
+        let Some((state, version)) = states.get_mut(&transaction_id) else {
+            let description = Some(not_found(transaction_id));
+            push_outcome(&mut outcomes, item.index, &item.echo, OutcomeCode::NotFound, description, None);
+            continue;
+        };
+        let mut next = state.clone();
+        let applied = apply(&mut next, command, &rates, now);
+        let Some(change) = applied.change else {
+            *state = next;
+            let tid = Some(transaction_id);
+            push_outcome(&mut outcomes, item.index, &item.echo, applied.code, applied.description, tid);
+            continue;
+        };
+        let mut update = StateUpdates::default();
+        update.push(&next, version.clone(), matches!(command, Command::Amend { .. }))?;
+        let mut history = HistoryRows::default();
+        history.push(transaction_id, item.index, command.kind().as_str(), change);
+        let written = in_savepoint(&mut tx, async |conn| {
+            let mut written = db::transactions::update_states(conn, id.advertiser_id, &update).await?;
+            let Some((_, new_version)) = written.pop() else { return Err(Conflict.into()) };
+            db::transactions::insert_history(conn, id.advertiser_id, id.job_id, &history).await?;
+            Ok(new_version)
+        })
+        .await?;
+        match written {
+            Ok(new_version) => {
+                *state = next;
+                *version = new_version;
+                let tid = Some(transaction_id);
+                push_outcome(&mut outcomes, item.index, &item.echo, applied.code, applied.description, tid);
+            }
+            Err(e) => {
+                tracing::warn!(item = item.index, transaction_id, error = format!("{e:#}"), "item failed; isolated");
+                let description = Some(ITEM_FAILED.to_owned());
+                let tid = Some(transaction_id);
+                push_outcome(&mut outcomes, item.index, &item.echo, OutcomeCode::Internal, description, tid);
+            }
+        }
+    }
+    let written = in_savepoint(&mut tx, async |conn| {
+        db::chunks::insert_outcomes(conn, id.advertiser_id, id.job_id, &outcomes).await?;
+        Ok(())
+    })
+    .await?;
+    match written {
+        Ok(()) => count_and_commit(tx, id, (&outcomes).into()).await,
+        Err(e) => {
+            // An outcome Postgres refuses: keep the codes, drop what was echoed.
+            tracing::warn!(error = format!("{e:#}"), "the chunk's outcomes were refused; recording them without echo");
+            complete(tx, id, &without_echo(&outcomes)).await
+        }
+    }
+}
+
+/// The outcomes with nothing of the items' own text: only what Ratify wrote.
+pub(super) fn without_echo(outcomes: &OutcomeRows) -> OutcomeRows {
+    let mut bare = OutcomeRows::default();
+    for (i, index) in outcomes.indexes.iter().enumerate() {
+        let code = OutcomeCode::from_status(outcomes.codes[i]).unwrap_or(OutcomeCode::Internal);
+        let echo = Echo { transaction_id: outcomes.transaction_ids[i], ..Echo::default() };
+        let description = (code != OutcomeCode::Ok).then(|| BARE.to_owned());
+        push_outcome(&mut bare, *index, &echo, code, description, None);
+    }
+    bare
+}
