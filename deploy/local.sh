@@ -34,9 +34,11 @@ Commands:
   down                stop everything this script started (api, workers, RabbitMQ, epmd, Postgres)
   test [ARGS...]      servers + Schemathesis venv + debug build + cargo nextest (or cargo test);
                       ARGS go to the runner; without ARGS also a quick benchmark smoke run
-                      (figures printed, not asserted)
+                      (figures printed, not asserted) and a 1-minute soak (asserted)
   schemathesis        install (or reuse) the pinned Schemathesis in .local/venv-schemathesis
-  bench [--quick]     servers + release build + the benchmark harness (SPEC section 7), prints a table
+  bench [--quick]     servers + release build + the benchmark harness (docs/api.md §7), prints a table
+  soak [MINUTES]      servers + release build + the soak (B6) for MINUTES [5]: 8 clients, a worker
+                      killed every 30 s, the chunk queues purged once; fails on any violation
   fuzz [SECONDS] [TARGET...]
                       run the cargo-fuzz targets in fuzz/ (all by default) for SECONDS each
                       [60]; on a crash prints the input's path and exits non-zero (docs/fuzzing.md)
@@ -225,6 +227,10 @@ cmd_test() {
     if [ "$rc" -eq 0 ] && [ $# -eq 0 ]; then
         "$t/debug/ratify-bench" --quick || rc=$?
     fi
+    # The soak, short: every job DONE, every item once, the model kept, under faults.
+    if [ "$rc" -eq 0 ] && [ $# -eq 0 ]; then
+        "$t/debug/ratify-soak" --minutes 1 || rc=$?
+    fi
     exit "$rc"
 }
 
@@ -238,6 +244,18 @@ cmd_bench() {
     cd "$ROOT"
     cargo build --release --bins
     exec "$t/release/ratify-bench" "$@"
+}
+
+cmd_soak() {
+    local t minutes=${1:-5}
+    start_servers
+    t=$(target_dir)
+    export RATIFY_TEST_DATABASE_URL=$TEST_DATABASE_URL
+    export RATIFY_TEST_AMQP_URL=$AMQP_URL
+    export RATIFY_BIN_DIR=$t/release
+    cd "$ROOT"
+    cargo build --release --bins
+    exec "$t/release/ratify-soak" --minutes "$minutes"
 }
 
 # Fuzzing (docs/fuzzing.md). cargo-fuzz wants nightly's -Z flags: use a nightly toolchain
@@ -392,6 +410,7 @@ main() {
         down) cmd_down "$@" ;;
         test) cmd_test "$@" ;;
         bench) cmd_bench "$@" ;;
+        soak) cmd_soak "$@" ;;
         fuzz) cmd_fuzz "$@" ;;
         schemathesis) ensure_schemathesis && printf '%s\n' "$(schemathesis_venv)/bin/st" ;;
         env) cmd_env "$@" ;;
