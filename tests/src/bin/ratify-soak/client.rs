@@ -59,7 +59,7 @@ impl SoakClient {
         let mut round = 0_usize;
         while Instant::now() < self.until {
             round += 1;
-            if round % 5 == 0 {
+            if round.is_multiple_of(5) {
                 self.refused_request(&mut tally, round).await;
             }
             let fresh = rng.gen_range(100..600);
