@@ -84,6 +84,48 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The `error` code and description of an answer the HTTP layer gives before or around
+/// the handlers (a malformed head, the request timeout, a body over the layer's limit).
+fn http_layer_error(status: StatusCode) -> (String, String) {
+    let description = match status.as_u16() {
+        400 => "the request is not well-formed HTTP/1.1: its request line or a header (such as Content-Length, \
+            Transfer-Encoding, or a control character in a value) cannot be read",
+        404 => "no such route",
+        405 => "this route does not take that method",
+        408 => "the request was not received and answered within the api's time limit; send it again",
+        413 => "the body is too large",
+        414 => "the request URI is too long",
+        431 => "the request head has too many headers or is too large",
+        _ => status.canonical_reason().unwrap_or("the request failed"),
+    };
+    let code = status.canonical_reason().unwrap_or("ERROR").to_ascii_uppercase().replace([' ', '-'], "_");
+    (code, description.to_owned())
+}
+
+/// The JSON error body for an HTTP-layer answer of `status`.
+pub fn http_layer_body(status: StatusCode) -> Vec<u8> {
+    let (code, description) = http_layer_error(status);
+    serde_json::to_vec(&Body { error: &code, description }).expect("an error body serialises")
+}
+
+/// Gives every error answer that has no body (the request timeout's `408`, and any other a
+/// layer makes) the one error shape. `HEAD` answers have no body by definition.
+pub async fn shape_bodiless(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let head = request.method() == axum::http::Method::HEAD;
+    let response = next.run(request).await;
+    let status = response.status();
+    if head || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    if axum::body::HttpBody::size_hint(response.body()).exact() != Some(0) {
+        return response;
+    }
+    let (mut parts, _) = response.into_parts();
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(http_layer_body(status)))
+}
+
 /// Database errors: an unreachable database is a 503 (nothing was accepted), anything
 /// else is internal.
 impl From<sqlx::Error> for ApiError {
