@@ -24,6 +24,8 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("send the body as JSON with Content-Type: application/json")]
     UnsupportedMediaType,
+    #[error("{0}")]
+    UnsupportedEncoding(String),
     #[error("{1}")]
     Unprocessable(&'static str, String),
     #[error("this token made too many requests; retry after {0} s")]
@@ -54,7 +56,9 @@ impl ApiError {
             ApiError::Conflict(code, _) => (StatusCode::CONFLICT, code),
             ApiError::PayloadTooLarge(code, _) => (StatusCode::PAYLOAD_TOO_LARGE, code),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"),
-            ApiError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE"),
+            ApiError::UnsupportedMediaType | ApiError::UnsupportedEncoding(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE")
+            }
             ApiError::Unprocessable(code, _) => (StatusCode::UNPROCESSABLE_ENTITY, code),
             ApiError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
             ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE"),
@@ -168,6 +172,7 @@ pub mod extract {
     use axum::extract::{FromRequest, FromRequestParts};
 
     use super::ApiError;
+    use crate::state::AppState;
 
     #[derive(FromRequestParts)]
     #[from_request(via(axum::extract::Path), rejection(ApiError))]
@@ -177,7 +182,21 @@ pub mod extract {
     #[from_request(via(axum::extract::Query), rejection(ApiError))]
     pub struct Query<T>(pub T);
 
-    #[derive(FromRequest)]
-    #[from_request(via(axum::Json), rejection(ApiError))]
+    /// A JSON body, read like every other body ([`crate::body::read_body`]: held to
+    /// `RATIFY_MAX_BODY_BYTES`, gzip inflated).
     pub struct Json<T>(pub T);
+
+    impl<T: serde::de::DeserializeOwned> FromRequest<AppState> for Json<T> {
+        type Rejection = ApiError;
+
+        async fn from_request(request: axum::extract::Request, state: &AppState) -> Result<Self, ApiError> {
+            if !crate::body::is_json(request.headers()) {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+            let (parts, body) = request.into_parts();
+            let bytes = crate::body::read_body(&parts.headers, body, state.config.max_body_bytes).await?;
+            let axum::Json(value) = axum::Json::<T>::from_bytes(&bytes)?;
+            Ok(Json(value))
+        }
+    }
 }

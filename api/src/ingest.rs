@@ -15,7 +15,7 @@ use serde_json::value::RawValue;
 use std::collections::HashMap;
 
 use crate::error::ApiError;
-use crate::routes::batch::{is_json, read_body};
+use crate::body::{is_json, read_body};
 use crate::state::AppState;
 
 /// The most transactions one request may record.

@@ -2,6 +2,7 @@
 //! `ratify-api migrate` applies the database migrations once and exits.
 
 mod auth;
+mod body;
 mod config;
 mod cursor;
 mod error;
