@@ -58,10 +58,11 @@ pub async fn read_body_with(
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large(limit));
     }
-    let sink = Gathered { bytes: Vec::with_capacity(declared.map_or(0, |n| n as usize)), limit, inspect, refusal: None };
+    let sink =
+        Gathered { bytes: Vec::with_capacity(declared.map_or(0, |n| n as usize)), limit, inspect, refusal: None };
     let mut reader = match encoding {
         Encoding::Identity => Reader::Plain(sink),
-        Encoding::Gzip => Reader::Gzip(flate2::write::MultiGzDecoder::new(sink)),
+        Encoding::Gzip => Reader::Gzip(Box::new(flate2::write::MultiGzDecoder::new(sink))),
     };
     let mut pieces = body.into_data_stream();
     // Bytes as sent (compressed, for gzip): they too are held to the limit.
@@ -92,7 +93,7 @@ fn not_gzip(error: &std::io::Error) -> ApiError {
 /// Where the body's bytes go: straight into the buffer, or through an inflater first.
 enum Reader<F: FnMut(&[u8]) -> Result<(), ApiError>> {
     Plain(Gathered<F>),
-    Gzip(flate2::write::MultiGzDecoder<Gathered<F>>),
+    Gzip(Box<flate2::write::MultiGzDecoder<Gathered<F>>>),
 }
 
 impl<F: FnMut(&[u8]) -> Result<(), ApiError>> Reader<F> {

@@ -76,11 +76,7 @@ impl ApiConfig {
                 var("RATIFY_HEADER_TIMEOUT_SECONDS", 10)?,
                 1..=600,
             )?,
-            max_connections: in_range(
-                "RATIFY_MAX_CONNECTIONS",
-                var("RATIFY_MAX_CONNECTIONS", 1024)?,
-                1..=1_000_000,
-            )?,
+            max_connections: in_range("RATIFY_MAX_CONNECTIONS", var("RATIFY_MAX_CONNECTIONS", 1024)?, 1..=1_000_000)?,
         })
     }
 }

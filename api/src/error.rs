@@ -92,8 +92,10 @@ impl IntoResponse for ApiError {
 /// the handlers (a malformed head, the request timeout, a body over the layer's limit).
 fn http_layer_error(status: StatusCode) -> (String, String) {
     let description = match status.as_u16() {
-        400 => "the request is not well-formed HTTP/1.1: its request line or a header (such as Content-Length, \
-            Transfer-Encoding, or a control character in a value) cannot be read",
+        400 => {
+            "the request is not well-formed HTTP/1.1: its request line or a header (such as Content-Length, \
+            Transfer-Encoding, or a control character in a value) cannot be read"
+        }
         404 => "no such route",
         405 => "this route does not take that method",
         408 => "the request was not received and answered within the api's time limit; send it again",

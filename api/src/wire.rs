@@ -3,7 +3,8 @@
 //! `Content-Length`, HTTP/1.0 with chunked encoding, a control character in a header:
 //! `400`) is answered by hyper before any service runs, with an empty body and no hook to
 //! change it. [`Shaped`] sits between hyper and the socket and recognises that answer as it
-//! is written: a `4xx`/`5xx` head whose only headers are `content-length: 0` and `date`.
+//! is written: a `4xx`/`5xx` head whose only headers are `content-length: 0`, `date` and
+//! `connection: close`.
 //! No answer of the api's own looks like that (every error the router gives has a JSON body
 //! and a `content-type`), so what is recognised is exactly hyper's, and it is replaced by
 //! the same status with a `{"error", "description"}` body. The connection closes after it,
@@ -94,11 +95,15 @@ fn automatic_answer(buf: &[u8]) -> Option<usize> {
     for line in lines {
         if line.eq_ignore_ascii_case("content-length: 0") {
             empty_body = true;
-        } else if !line.get(..5).is_some_and(|name| name.eq_ignore_ascii_case("date:")) {
+        } else if !(is_header(line, "date:") || line.eq_ignore_ascii_case("connection: close")) {
             return None;
         }
     }
     ((400..600).contains(&status) && empty_body).then_some(start)
+}
+
+fn is_header(line: &str, name: &str) -> bool {
+    line.get(..name.len()).is_some_and(|start| start.eq_ignore_ascii_case(name))
 }
 
 /// The shaped answer standing for hyper's automatic `head`: its status line and date, a
@@ -114,7 +119,7 @@ fn shaped(head: &[u8]) -> Vec<u8> {
         "{status_line}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
         body.len()
     );
-    for date in lines.filter(|l| l.get(..5).is_some_and(|n| n.eq_ignore_ascii_case("date:"))) {
+    for date in lines.filter(|line| is_header(line, "date:")) {
         out.push_str(date);
         out.push_str("\r\n");
     }
@@ -134,6 +139,8 @@ mod tests {
     #[test]
     fn hyper_automatic_answer_is_recognised_alone_or_after_an_earlier_answer() {
         assert_eq!(automatic_answer(AUTOMATIC), Some(0));
+        let closing = b"HTTP/1.1 431 Request Header Fields Too Large\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
+        assert_eq!(automatic_answer(closing), Some(0));
         let earlier = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}";
         assert_eq!(automatic_answer(&[&earlier[..], AUTOMATIC].concat()), Some(earlier.len()));
     }

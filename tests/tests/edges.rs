@@ -126,7 +126,8 @@ async fn every_request_head_hyper_refuses_is_answered_in_the_error_shape() {
         ),
         (
             "HTTP/1.0 with chunked encoding",
-            b"POST /admin/tokens HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n".to_vec(),
+            b"POST /admin/tokens HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"
+                .to_vec(),
             StatusCode::BAD_REQUEST,
         ),
         (
@@ -138,8 +139,8 @@ async fn every_request_head_hyper_refuses_is_answered_in_the_error_shape() {
     ];
     for (what, request, expected) in cases {
         let (status, head, body) = raw(&stack, &request).await;
-        assert_error(what, &(status, body), expected);
         assert!(head.contains("content-type: application/json"), "{what}: {head}");
+        assert_error(what, &(status, body), expected);
     }
     // The api still answers.
     let (status, _, _) = raw(&stack, b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
@@ -236,7 +237,13 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 }
 
 /// POSTs `body` with `Content-Encoding: encoding` (none when empty).
-async fn post_encoded(stack: &Stack, client: &Client, path: &str, encoding: &str, body: Vec<u8>) -> (StatusCode, Value) {
+async fn post_encoded(
+    stack: &Stack,
+    client: &Client,
+    path: &str,
+    encoding: &str,
+    body: Vec<u8>,
+) -> (StatusCode, Value) {
     let mut request = reqwest::Client::new()
         .post(format!("{}{path}", stack.base_url))
         .bearer_auth(client.token())
@@ -308,7 +315,8 @@ fn gzip_bomb(mib: u32) -> Vec<u8> {
         assert_eq!(deflate.total_in() - before, input.len() as u64, "the whole MiB in one block");
         out
     };
-    let (head, repeated, tail) = (block(&first, FlushCompress::Sync), block(&spaces, FlushCompress::Sync), block(&[], FlushCompress::Finish));
+    let (head, repeated, tail) =
+        (block(&first, FlushCompress::Sync), block(&spaces, FlushCompress::Sync), block(&[], FlushCompress::Finish));
     let mut crc = Crc::new();
     crc.update(&first);
     let mut crc_spaces = Crc::new();
@@ -340,6 +348,14 @@ fn peak_mib(pid: u32) -> u64 {
 async fn a_gzip_bomb_of_1_gib_is_413_within_the_body_limit_in_bounded_memory() {
     let stack = Stack::builder().workers(0).start().await;
     let client = setup(&stack).await;
+    // The same construction, small, inflates to exactly what it claims.
+    let mut inflated = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gzip_bomb(4)[..]), &mut inflated)
+        .expect("valid gzip");
+    assert_eq!(
+        (inflated.len(), inflated[0], inflated.iter().filter(|&&b| b == b' ').count()),
+        (4 << 20, b'[', (4 << 20) - 1)
+    );
     let bomb = gzip_bomb(1024);
     assert!(bomb.len() < 4 << 20, "the bomb is small: {} bytes", bomb.len());
     let path = format!("/advertisers/{ADV}/transactions/batch");
@@ -369,8 +385,11 @@ async fn october_in_paris_is_listed_though_it_lasts_31_days_and_an_hour() {
     client
         .record(
             ADV,
-            &json!([sale("OCT-FIRST", "2026-10-01T00:00:00"), sale("OCT-LAST", "2026-10-31T23:59:59"),
-                    sale("NOV-FIRST", "2026-11-01T00:00:00")]),
+            &json!([
+                sale("OCT-FIRST", "2026-10-01T00:00:00"),
+                sale("OCT-LAST", "2026-10-31T23:59:59"),
+                sale("NOV-FIRST", "2026-11-01T00:00:00")
+            ]),
         )
         .await;
     let list = |start: &str, end: &str| {

@@ -196,7 +196,9 @@ fn selection(params: &ListParams, zone: Tz) -> Result<Selection, ApiError> {
     // The span is counted on the local clock, so a month in a zone that leaves summer time
     // within it (31 days and one hour elapsed) is still one month.
     if local_end - local_start > chrono::Duration::days(MAX_RANGE_DAYS) {
-        return Err(ApiError::bad_request(format!("startDate and endDate may be at most {MAX_RANGE_DAYS} local days apart")));
+        return Err(ApiError::bad_request(format!(
+            "startDate and endDate may be at most {MAX_RANGE_DAYS} local days apart"
+        )));
     }
     let date_type = match params.date_type.as_deref() {
         None | Some("transaction") => DateType::Transaction,
