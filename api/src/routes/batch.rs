@@ -44,19 +44,22 @@ const MAX_KEY_LEN: usize = 255;
     request_body(
         content = Vec<crate::openapi::BatchAction>,
         content_type = "application/json",
-        description = "A JSON array of actions, at most `RATIFY_MAX_BATCH_ITEMS` (default 100,000).",
+        description = "A JSON array of actions, at most `RATIFY_MAX_BATCH_ITEMS` (default 100,000); may be sent \
+            with `Content-Encoding: gzip`.",
     ),
     responses(
         (status = 200, description = "Accepted: the job is stored.", body = Accepted),
         (status = 400, description = "The body is not a JSON array (`JSON_PARSE_ERROR`: enclose the actions in \
-            square brackets), the array is empty, or the Idempotency-Key is invalid (`BAD_REQUEST`).",
+            square brackets), the array is empty, the Idempotency-Key is invalid, or a body labelled gzip is not gzip \
+            (`BAD_REQUEST`).",
             body = ErrorBody),
         (status = 401, description = "Missing or unknown bearer token (`UNAUTHORIZED`).", body = ErrorBody),
         (status = 403, description = "The token is not granted this advertiser (`FORBIDDEN`).", body = ErrorBody),
         (status = 404, description = "`aid` is not an integer (`NOT_FOUND`).", body = ErrorBody),
         (status = 413, description = "Over the byte limit (`PAYLOAD_TOO_LARGE`) or the item limit \
             (`TOO_MANY_ITEMS`).", body = ErrorBody),
-        (status = 415, description = "The body is not sent as `application/json`.", body = ErrorBody),
+        (status = 415, description = "The body is not sent as `application/json`, or has a `Content-Encoding` \
+            other than `gzip` or `identity` (`UNSUPPORTED_MEDIA_TYPE`).", body = ErrorBody),
         (status = 422, description = "The Idempotency-Key was used within 24 hours for a different body \
             (`IDEMPOTENCY_KEY_REUSED`).", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),

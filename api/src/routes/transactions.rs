@@ -48,7 +48,8 @@ use crate::views;
         (status = 409, description = "A transaction with the same orderRef and transactionDate exists or appears \
             twice (`DUPLICATE_TRANSACTION`); nothing was recorded.", body = ErrorBody),
         (status = 413, description = "The body is too large (`PAYLOAD_TOO_LARGE`).", body = ErrorBody),
-        (status = 415, description = "The body is not sent as `application/json`.", body = ErrorBody),
+        (status = 415, description = "The body is not sent as `application/json`, or has a `Content-Encoding` \
+            other than `gzip` or `identity` (`UNSUPPORTED_MEDIA_TYPE`).", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
         (status = 503, description = "The database is unreachable; nothing was stored. Has `Retry-After`.",
             body = ErrorBody),
