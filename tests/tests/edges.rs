@@ -366,6 +366,7 @@ async fn a_gzip_bomb_of_1_gib_is_413_within_the_body_limit_in_bounded_memory() {
     assert_eq!(assert_error("a 1 GiB gzip bomb recorded", &got, StatusCode::PAYLOAD_TOO_LARGE), "PAYLOAD_TOO_LARGE");
     assert!(started.elapsed() < Duration::from_secs(60), "refused after {:?}", started.elapsed());
     let peak = peak_mib(stack.api_pid().expect("api pid"));
+    eprintln!("two 1 GiB gzip bombs refused after {:?}; the api peaked at {peak} MiB", started.elapsed());
     assert!(peak <= 256, "the api peaked at {peak} MiB");
     assert_eq!(sqlx::query_scalar::<_, i64>("SELECT count(*) FROM jobs").fetch_one(&stack.db).await.unwrap(), 0);
 }
