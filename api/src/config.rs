@@ -17,6 +17,13 @@ pub struct ApiConfig {
     pub output_cache_bytes: u64,
     /// Calls a minute per token on the advertiser routes (0: unlimited).
     pub rate_limit_per_minute: u32,
+    /// Seconds one request may take, body read and answer included.
+    pub request_timeout_seconds: u64,
+    /// Seconds a client has to send a request head whole (also how long an idle
+    /// keep-alive connection is kept).
+    pub header_timeout_seconds: u64,
+    /// Connections served at once; more wait in the listen backlog.
+    pub max_connections: usize,
 }
 
 impl ApiConfig {
@@ -59,6 +66,17 @@ impl ApiConfig {
                 var("RATIFY_OUTPUT_CACHE_BYTES", 64 * 1024 * 1024)?,
                 0..=16 * 1024 * 1024 * 1024,
             )?,
+            request_timeout_seconds: in_range(
+                "RATIFY_REQUEST_TIMEOUT_SECONDS",
+                var("RATIFY_REQUEST_TIMEOUT_SECONDS", 60)?,
+                1..=3600,
+            )?,
+            header_timeout_seconds: in_range(
+                "RATIFY_HEADER_TIMEOUT_SECONDS",
+                var("RATIFY_HEADER_TIMEOUT_SECONDS", 10)?,
+                1..=600,
+            )?,
+            max_connections: in_range("RATIFY_MAX_CONNECTIONS", var("RATIFY_MAX_CONNECTIONS", 1024)?, 1..=1_000_000)?,
         })
     }
 }

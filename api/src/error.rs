@@ -24,6 +24,8 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("send the body as JSON with Content-Type: application/json")]
     UnsupportedMediaType,
+    #[error("{0}")]
+    UnsupportedEncoding(String),
     #[error("{1}")]
     Unprocessable(&'static str, String),
     #[error("this token made too many requests; retry after {0} s")]
@@ -54,7 +56,9 @@ impl ApiError {
             ApiError::Conflict(code, _) => (StatusCode::CONFLICT, code),
             ApiError::PayloadTooLarge(code, _) => (StatusCode::PAYLOAD_TOO_LARGE, code),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"),
-            ApiError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE"),
+            ApiError::UnsupportedMediaType | ApiError::UnsupportedEncoding(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE")
+            }
             ApiError::Unprocessable(code, _) => (StatusCode::UNPROCESSABLE_ENTITY, code),
             ApiError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
             ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE"),
@@ -82,6 +86,50 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// The `error` code and description of an answer the HTTP layer gives before or around
+/// the handlers (a malformed head, the request timeout, a body over the layer's limit).
+fn http_layer_error(status: StatusCode) -> (String, String) {
+    let description = match status.as_u16() {
+        400 => {
+            "the request is not well-formed HTTP/1.1: its request line or a header (such as Content-Length, \
+            Transfer-Encoding, or a control character in a value) cannot be read"
+        }
+        404 => "no such route",
+        405 => "this route does not take that method",
+        408 => "the request was not received and answered within the api's time limit; send it again",
+        413 => "the body is too large",
+        414 => "the request URI is too long",
+        431 => "the request head has too many headers or is too large",
+        _ => status.canonical_reason().unwrap_or("the request failed"),
+    };
+    let code = status.canonical_reason().unwrap_or("ERROR").to_ascii_uppercase().replace([' ', '-'], "_");
+    (code, description.to_owned())
+}
+
+/// The JSON error body for an HTTP-layer answer of `status`.
+pub fn http_layer_body(status: StatusCode) -> Vec<u8> {
+    let (code, description) = http_layer_error(status);
+    serde_json::to_vec(&Body { error: &code, description }).expect("an error body serialises")
+}
+
+/// Gives every error answer that has no body (the request timeout's `408`, and any other a
+/// layer makes) the one error shape. `HEAD` answers have no body by definition.
+pub async fn shape_bodiless(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let head = request.method() == axum::http::Method::HEAD;
+    let response = next.run(request).await;
+    let status = response.status();
+    if head || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    if axum::body::HttpBody::size_hint(response.body()).exact() != Some(0) {
+        return response;
+    }
+    let (mut parts, _) = response.into_parts();
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(http_layer_body(status)))
 }
 
 /// Database errors: an unreachable database is a 503 (nothing was accepted), anything
@@ -126,6 +174,7 @@ pub mod extract {
     use axum::extract::{FromRequest, FromRequestParts};
 
     use super::ApiError;
+    use crate::state::AppState;
 
     #[derive(FromRequestParts)]
     #[from_request(via(axum::extract::Path), rejection(ApiError))]
@@ -135,7 +184,21 @@ pub mod extract {
     #[from_request(via(axum::extract::Query), rejection(ApiError))]
     pub struct Query<T>(pub T);
 
-    #[derive(FromRequest)]
-    #[from_request(via(axum::Json), rejection(ApiError))]
+    /// A JSON body, read like every other body ([`crate::body::read_body`]: held to
+    /// `RATIFY_MAX_BODY_BYTES`, gzip inflated).
     pub struct Json<T>(pub T);
+
+    impl<T: serde::de::DeserializeOwned> FromRequest<AppState> for Json<T> {
+        type Rejection = ApiError;
+
+        async fn from_request(request: axum::extract::Request, state: &AppState) -> Result<Self, ApiError> {
+            if !crate::body::is_json(request.headers()) {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+            let (parts, body) = request.into_parts();
+            let bytes = crate::body::read_body(&parts.headers, body, state.config.max_body_bytes).await?;
+            let axum::Json(value) = axum::Json::<T>::from_bytes(&bytes)?;
+            Ok(Json(value))
+        }
+    }
 }

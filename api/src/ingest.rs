@@ -14,8 +14,8 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::collections::HashMap;
 
+use crate::body::{is_json, read_body};
 use crate::error::ApiError;
-use crate::routes::batch::{is_json, read_body};
 use crate::state::AppState;
 
 /// The most transactions one request may record.

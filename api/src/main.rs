@@ -2,7 +2,9 @@
 //! `ratify-api migrate` applies the database migrations once and exits.
 
 mod auth;
+mod body;
 mod config;
+mod cursor;
 mod error;
 mod ingest;
 mod metrics;
@@ -10,10 +12,12 @@ mod openapi;
 mod output_cache;
 mod rate_limit;
 mod routes;
+mod server;
 mod state;
 mod stream;
 mod submit;
 mod views;
+mod wire;
 
 use std::sync::Arc;
 
@@ -102,10 +106,11 @@ async fn serve() -> anyhow::Result<()> {
     // One plain line on stdout says where the api listens (API_ADDR may use port 0).
     println!("ratify-api listening on http://{addr}");
     tracing::info!(%addr, "listening");
-    axum::serve(listener, routes::router(state))
-        .with_graceful_shutdown(shutdown_signal(shutdown.clone()))
-        .await
-        .context("serving")?;
+    let bounds = server::Bounds {
+        header_timeout: std::time::Duration::from_secs(config.header_timeout_seconds),
+        max_connections: config.max_connections,
+    };
+    server::serve(listener, routes::router(state), bounds, shutdown_signal(shutdown.clone())).await;
     shutdown.cancel();
     let _ = relay.await;
     tracing::info!("stopped");

@@ -42,6 +42,11 @@ impl Client {
         Client { http: reqwest::Client::new(), base: base.to_owned(), token: token.to_owned() }
     }
 
+    /// The bearer token this client sends.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
     /// The same client aimed at another base URL (after the api restarted elsewhere).
     pub fn rebase(&self, base: &str) -> Client {
         Client { http: self.http.clone(), base: base.to_owned(), token: self.token.clone() }

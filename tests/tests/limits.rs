@@ -2,7 +2,7 @@
 //! the Idempotency-Key, and a client that uploads its body one byte a second. Every refusal
 //! is checked for its status and the one error shape `{"error", "description"}`; every
 //! malformed batch item for its `[400 BAD_REQUEST]` outcome naming the field, while the batch
-//! itself is accepted. (The 60-second request timeout is fixed, so it is not timed here.)
+//! itself is accepted. (The request timeout is timed in `edges.rs`.)
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

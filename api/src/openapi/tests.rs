@@ -46,6 +46,9 @@ fn router() -> Router {
         chunk_size: 10,
         output_cache_bytes: 0,
         rate_limit_per_minute: 0,
+        request_timeout_seconds: 60,
+        header_timeout_seconds: 10,
+        max_connections: 16,
     };
     crate::routes::router(AppState {
         pool,

@@ -2,10 +2,8 @@
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::header::CONTENT_TYPE;
 use axum::http::HeaderMap;
 use axum::Json;
-use futures::StreamExt;
 use ratify_shared::batch::array::{self, ArrayError, ElementCounter};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -13,6 +11,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::Caller;
+use crate::body::{is_json, read_body_with};
 use crate::error::extract::Path;
 use crate::error::ApiError;
 use crate::openapi::ErrorBody;
@@ -28,63 +27,6 @@ pub struct Accepted {
 }
 
 const MAX_KEY_LEN: usize = 255;
-
-/// Reads a raw body of at most `limit` bytes. A declared `Content-Length` over the limit
-/// is refused at once, before any of the body is read.
-pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<bytes::Bytes, ApiError> {
-    read_body_with(headers, body, limit, |_| Ok(())).await
-}
-
-/// [`read_body`], showing each piece to `inspect` as it arrives, which may refuse the
-/// body before the rest is read. The body is gathered into one buffer sized from the
-/// declared length, so a body costs its own size once, not twice.
-pub async fn read_body_with(
-    headers: &HeaderMap,
-    body: Body,
-    limit: usize,
-    mut inspect: impl FnMut(&[u8]) -> Result<(), ApiError>,
-) -> Result<bytes::Bytes, ApiError> {
-    let too_large = || ApiError::PayloadTooLarge("PAYLOAD_TOO_LARGE", format!("the body is larger than {limit} bytes"));
-    let declared = headers.get(axum::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(too_large());
-    }
-    let mut gathered = Vec::with_capacity(declared.map_or(0, |n| n as usize));
-    let mut pieces = body.into_data_stream();
-    while let Some(piece) = pieces.next().await {
-        let piece = piece.map_err(|_| ApiError::bad_request("the request body could not be read to its end"))?;
-        if gathered.len() + piece.len() > limit {
-            return Err(too_large());
-        }
-        if let Err(refusal) = inspect(&piece) {
-            drain(pieces, limit - gathered.len()).await;
-            return Err(refusal);
-        }
-        gathered.extend_from_slice(&piece);
-    }
-    Ok(gathered.into())
-}
-
-/// Reads and drops the rest of a refused body (up to `left` bytes), so the client, still
-/// sending, reads the refusal instead of a reset connection. Memory stays flat: nothing
-/// is kept.
-async fn drain(mut pieces: axum::body::BodyDataStream, mut left: usize) {
-    while let Some(Ok(piece)) = pieces.next().await {
-        match left.checked_sub(piece.len()) {
-            Some(rest) => left = rest,
-            None => break,
-        }
-    }
-}
-
-/// Whether the request says its body is JSON (`application/json`, any parameters).
-pub fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
-}
 
 /// Submits a batch of actions; answers at once with the job that applies them. A malformed
 /// element does not sink the batch: it becomes that item's `[400 BAD_REQUEST]` outcome.
@@ -102,19 +44,22 @@ pub fn is_json(headers: &HeaderMap) -> bool {
     request_body(
         content = Vec<crate::openapi::BatchAction>,
         content_type = "application/json",
-        description = "A JSON array of actions, at most `RATIFY_MAX_BATCH_ITEMS` (default 100,000).",
+        description = "A JSON array of actions, at most `RATIFY_MAX_BATCH_ITEMS` (default 100,000); may be sent \
+            with `Content-Encoding: gzip`.",
     ),
     responses(
         (status = 200, description = "Accepted: the job is stored.", body = Accepted),
         (status = 400, description = "The body is not a JSON array (`JSON_PARSE_ERROR`: enclose the actions in \
-            square brackets), the array is empty, or the Idempotency-Key is invalid (`BAD_REQUEST`).",
+            square brackets), the array is empty, the Idempotency-Key is invalid, or a body labelled gzip is not gzip \
+            (`BAD_REQUEST`).",
             body = ErrorBody),
         (status = 401, description = "Missing or unknown bearer token (`UNAUTHORIZED`).", body = ErrorBody),
         (status = 403, description = "The token is not granted this advertiser (`FORBIDDEN`).", body = ErrorBody),
         (status = 404, description = "`aid` is not an integer (`NOT_FOUND`).", body = ErrorBody),
         (status = 413, description = "Over the byte limit (`PAYLOAD_TOO_LARGE`) or the item limit \
             (`TOO_MANY_ITEMS`).", body = ErrorBody),
-        (status = 415, description = "The body is not sent as `application/json`.", body = ErrorBody),
+        (status = 415, description = "The body is not sent as `application/json`, or has a `Content-Encoding` \
+            other than `gzip` or `identity` (`UNSUPPORTED_MEDIA_TYPE`).", body = ErrorBody),
         (status = 422, description = "The Idempotency-Key was used within 24 hours for a different body \
             (`IDEMPOTENCY_KEY_REUSED`).", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),

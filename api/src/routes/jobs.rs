@@ -5,7 +5,6 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use ratify_shared::db;
 use ratify_shared::db::jobs::OutcomeRow;
@@ -14,6 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::Caller;
+use crate::cursor;
 use crate::error::extract::{Path, Query};
 use crate::error::ApiError;
 use crate::openapi::ErrorBody;
@@ -181,7 +181,8 @@ pub struct ListParams {
     /// Jobs per page, 1 to 500 (default 50).
     #[param(value_type = i64, required = false, minimum = 1, maximum = 500, default = 50)]
     limit: Option<i64>,
-    /// The `nextCursor` of the previous page.
+    /// The `nextCursor` of the previous page, passed back as given: it is opaque, and one not
+    /// given out by this api for this advertiser is a `400`.
     #[param(value_type = String, required = false)]
     cursor: Option<String>,
 }
@@ -199,12 +200,6 @@ pub struct JobPage {
 const DEFAULT_PAGE: i64 = 50;
 const MAX_PAGE: i64 = 500;
 
-/// The cursor names the last job of a page: `<creation micros>.<job id>`.
-fn parse_cursor(cursor: &str) -> Option<(DateTime<Utc>, Uuid)> {
-    let (micros, id) = cursor.split_once('.')?;
-    Some((DateTime::from_timestamp_micros(micros.parse().ok()?)?, id.parse().ok()?))
-}
-
 /// The advertiser's jobs of the last 60 days, newest first, paginated.
 #[utoipa::path(
     get,
@@ -215,7 +210,7 @@ fn parse_cursor(cursor: &str) -> Option<(DateTime<Utc>, Uuid)> {
     responses(
         (status = 200, description = "A page of jobs.", body = JobPage),
         (status = 400, description = "`limit` is out of range or `cursor` is not one this api gave out \
-            (`BAD_REQUEST`).", body = ErrorBody),
+            for this advertiser: altered, made up, or another advertiser's (`BAD_REQUEST`).", body = ErrorBody),
         (status = 401, description = "Missing or unknown bearer token (`UNAUTHORIZED`).", body = ErrorBody),
         (status = 403, description = "The token is not granted this advertiser (`FORBIDDEN`).", body = ErrorBody),
         (status = 404, description = "`aid` is not an integer (`NOT_FOUND`).", body = ErrorBody),
@@ -234,14 +229,18 @@ pub async fn list_jobs(
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(ApiError::bad_request(format!("limit must be between 1 and {MAX_PAGE}")));
     }
+    let secret = &state.config.admin_token;
     let before = match params.cursor.as_deref() {
         None => None,
-        Some(c) => Some(parse_cursor(c).ok_or_else(|| ApiError::bad_request("cursor is not one this api gave out"))?),
+        Some(c) => Some(
+            cursor::open(secret, advertiser_id, c)
+                .ok_or_else(|| ApiError::bad_request("cursor is not one this api gave out for this advertiser"))?,
+        ),
     };
     let mut conn = state.pool.acquire().await?;
     let rows = db::jobs::list(&mut conn, advertiser_id, before, limit).await?;
     let next_cursor = (rows.len() as i64 == limit)
-        .then(|| rows.last().map(|j| format!("{}.{}", j.created_at.timestamp_micros(), j.id)))
+        .then(|| rows.last().map(|j| cursor::issue(secret, advertiser_id, j.created_at, j.id)))
         .flatten();
     Ok(Json(JobPage { jobs: rows.iter().map(views::job).collect(), next_cursor }))
 }

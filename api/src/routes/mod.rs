@@ -21,6 +21,7 @@ pub fn router(state: AppState) -> Router {
     // Bodies read by extractors (admin routes); the batch and recording routes read their
     // raw bodies against their own limits.
     let body_limit = state.config.max_body_bytes;
+    let request_timeout = Duration::from_secs(state.config.request_timeout_seconds);
     Router::new()
         .route("/health", get(ops::health))
         .route("/ready", get(ops::ready))
@@ -38,10 +39,11 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(60)))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, request_timeout))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::rate_limit::enforce))
         .layer(axum::middleware::from_fn(crate::metrics::track))
         .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(crate::error::shape_bodiless))
         .with_state(state)
 }
 

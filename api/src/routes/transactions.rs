@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use futures::TryStreamExt;
 use ratify_shared::db;
@@ -48,7 +48,8 @@ use crate::views;
         (status = 409, description = "A transaction with the same orderRef and transactionDate exists or appears \
             twice (`DUPLICATE_TRANSACTION`); nothing was recorded.", body = ErrorBody),
         (status = 413, description = "The body is too large (`PAYLOAD_TOO_LARGE`).", body = ErrorBody),
-        (status = 415, description = "The body is not sent as `application/json`.", body = ErrorBody),
+        (status = 415, description = "The body is not sent as `application/json`, or has a `Content-Encoding` \
+            other than `gzip` or `identity` (`UNSUPPORTED_MEDIA_TYPE`).", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
         (status = 503, description = "The database is unreachable; nothing was stored. Has `Retry-After`.",
             body = ErrorBody),
@@ -176,23 +177,29 @@ fn selection(params: &ListParams, zone: Tz) -> Result<Selection, ApiError> {
     if let Some(order_ref) = &params.order_ref {
         return Ok(Selection::OrderRef(order_ref.clone()));
     }
-    let date = |value: &Option<String>, name: &str| -> Result<DateTime<Utc>, ApiError> {
+    let date = |value: &Option<String>, name: &str| -> Result<(NaiveDateTime, DateTime<Utc>), ApiError> {
         let text = value.as_deref().ok_or_else(|| {
             ApiError::bad_request(format!("{name} is required (yyyy-MM-ddTHH:mm:ss), unless ids or orderRef is given"))
         })?;
         let local = localtime::parse_local(text)
             .ok_or_else(|| ApiError::bad_request(format!("{name} must be of the form yyyy-MM-ddTHH:mm:ss")))?;
-        localtime::instants(local, zone)
+        let instant = localtime::instants(local, zone)
             .first()
             .copied()
-            .ok_or_else(|| ApiError::bad_request(format!("{name} does not exist in timezone {zone}")))
+            .ok_or_else(|| ApiError::bad_request(format!("{name} does not exist in timezone {zone}")))?;
+        Ok((local, instant))
     };
-    let (start, end) = (date(&params.start_date, "startDate")?, date(&params.end_date, "endDate")?);
+    let ((local_start, start), (local_end, end)) =
+        (date(&params.start_date, "startDate")?, date(&params.end_date, "endDate")?);
     if end < start {
         return Err(ApiError::bad_request("endDate is before startDate"));
     }
-    if end - start > chrono::Duration::days(MAX_RANGE_DAYS) {
-        return Err(ApiError::bad_request(format!("startDate and endDate may be at most {MAX_RANGE_DAYS} days apart")));
+    // The span is counted on the local clock, so a month in a zone that leaves summer time
+    // within it (31 days and one hour elapsed) is still one month.
+    if local_end - local_start > chrono::Duration::days(MAX_RANGE_DAYS) {
+        return Err(ApiError::bad_request(format!(
+            "startDate and endDate may be at most {MAX_RANGE_DAYS} local days apart"
+        )));
     }
     let date_type = match params.date_type.as_deref() {
         None | Some("transaction") => DateType::Transaction,
