@@ -13,6 +13,8 @@ pub struct ApiConfig {
     pub max_batch_bytes: usize,
     pub max_body_bytes: usize,
     pub chunk_size: usize,
+    /// Weight (about the bytes its items take) a chunk may reach; bounds a worker's memory.
+    pub chunk_bytes: usize,
     /// Bytes of finished jobs' rendered item lists kept in memory (0: none).
     pub output_cache_bytes: u64,
     /// Calls a minute per token on the advertiser routes (0: unlimited).
@@ -56,6 +58,11 @@ impl ApiConfig {
                 1024..=1024 * 1024 * 1024,
             )?,
             chunk_size: in_range("RATIFY_CHUNK_SIZE", var("RATIFY_CHUNK_SIZE", 1000)?, 1..=100_000)?,
+            chunk_bytes: in_range(
+                "RATIFY_CHUNK_BYTES",
+                var("RATIFY_CHUNK_BYTES", 1024 * 1024)?,
+                64 * 1024..=256 * 1024 * 1024,
+            )?,
             rate_limit_per_minute: in_range(
                 "RATIFY_RATE_LIMIT_PER_MINUTE",
                 var("RATIFY_RATE_LIMIT_PER_MINUTE", 600)?,

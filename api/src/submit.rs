@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use ratify_shared::batch::{parse_item, ParsedItem, Reference};
 use ratify_shared::db;
-use ratify_shared::job::{split_into_chunks, JobItem, OutcomeCode, Plan};
+use ratify_shared::job::{split_into_chunks, ChunkLimits, JobItem, OutcomeCode, Plan};
 use ratify_shared::message::QueueTask;
 use serde_json::value::RawValue;
 use sqlx::PgConnection;
@@ -27,7 +27,7 @@ pub async fn accept(
     state: &AppState,
     advertiser_id: i64,
     items: Vec<ParsedItem>,
-    chunk_size: usize,
+    limits: ChunkLimits,
     key: Option<&str>,
     hash: &[u8],
 ) -> Result<Uuid, ApiError> {
@@ -48,12 +48,13 @@ pub async fn accept(
     }
     let planned = plan(&mut tx, advertiser_id, items).await?;
     let count = planned.len();
-    let chunks = split_into_chunks(planned, chunk_size);
+    let chunks = split_into_chunks(planned, limits);
     let job_id = Uuid::new_v4();
-    let counts: Vec<i32> = chunks.iter().map(|c| c.len() as i32).collect();
+    let counts: Vec<i32> = chunks.iter().map(|c| c.items.len() as i32).collect();
+    let after: Vec<Option<i32>> = chunks.iter().map(|c| c.after.map(|a| a as i32)).collect();
     let documents = chunks
         .iter()
-        .map(serde_json::to_string)
+        .map(|c| serde_json::to_string(&c.items))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ApiError::Internal(e.into()))?;
     let chunk_count = chunks.len() as i32;
@@ -75,19 +76,24 @@ pub async fn accept(
     }
     // A few chunks per statement: one statement's parameters stay in the connection's
     // buffer at their largest size for as long as the connection lives.
-    for (n, (counts, documents)) in
-        counts.chunks(CHUNKS_PER_INSERT).zip(documents.chunks(CHUNKS_PER_INSERT)).enumerate()
+    for (n, ((counts, documents), after)) in counts
+        .chunks(CHUNKS_PER_INSERT)
+        .zip(documents.chunks(CHUNKS_PER_INSERT))
+        .zip(after.chunks(CHUNKS_PER_INSERT))
+        .enumerate()
     {
         let first_no = (n * CHUNKS_PER_INSERT) as i32;
-        db::jobs::insert_chunks(&mut tx, advertiser_id, job_id, first_no, counts, documents).await?;
+        db::jobs::insert_chunks(&mut tx, advertiser_id, job_id, first_no, counts, documents, after).await?;
     }
     tx.commit().await?;
     tracing::info!(%job_id, advertiser_id, items = count, chunks = chunk_count, "job accepted");
     metrics::counter!(ratify_shared::metrics::JOBS_ACCEPTED).increment(1);
     metrics::counter!(ratify_shared::metrics::ITEMS_ACCEPTED).increment(count as u64);
 
+    // Chunks that continue another wait for it; the worker finishing that one publishes them.
+    let ready: Vec<i32> = (0..chunk_count).filter(|&n| after[n as usize].is_none()).collect();
     let tasks: Vec<QueueTask> =
-        (0..chunk_count).map(|chunk_no| QueueTask::ApplyChunk { advertiser_id, job_id, chunk_no }).collect();
+        ready.iter().map(|&chunk_no| QueueTask::ApplyChunk { advertiser_id, job_id, chunk_no }).collect();
     match state.publisher.publish(chunk_count, &tasks).await {
         Ok(()) => {
             // The job is accepted whatever happens from here: mark the outbox in the
@@ -95,9 +101,8 @@ pub async fn accept(
             // the answer. A mark that fails only means the relay publishes again.
             let pool = state.pool.clone();
             tokio::spawn(async move {
-                let numbers: Vec<i32> = (0..chunk_count).collect();
                 let marked = match pool.acquire().await {
-                    Ok(mut conn) => db::jobs::mark_published(&mut conn, advertiser_id, job_id, &numbers).await,
+                    Ok(mut conn) => db::jobs::mark_published(&mut conn, advertiser_id, job_id, &ready).await,
                     Err(e) => Err(e),
                 };
                 if let Err(e) = marked {

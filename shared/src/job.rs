@@ -87,30 +87,86 @@ impl JobItem {
     }
 }
 
-/// Splits a job's items (in index order) into chunks of about `chunk_size` items.
-///
-/// All items that target one transaction land in the same chunk, in index order, so a
-/// chunk can be applied by any worker in parallel with the job's other chunks and
-/// same-transaction items still apply in array order. A chunk may therefore exceed
-/// `chunk_size` by the items of transactions it already holds.
-pub fn split_into_chunks(items: Vec<JobItem>, chunk_size: usize) -> Vec<Vec<JobItem>> {
-    let chunk_size = chunk_size.max(1);
-    let mut chunks: Vec<Vec<JobItem>> = Vec::new();
-    let mut home: HashMap<i64, usize> = HashMap::new();
-    for item in items {
-        let open = chunks.last().is_some_and(|c| c.len() < chunk_size);
-        let slot = match item.target().and_then(|t| home.get(&t).copied()) {
-            Some(slot) => slot,
-            None if open => chunks.len() - 1,
-            None => {
-                chunks.push(Vec::with_capacity(chunk_size));
-                chunks.len() - 1
+/// How large a chunk may grow.
+#[derive(Debug, Clone, Copy)]
+pub struct ChunkLimits {
+    /// Items per chunk, about: a chunk takes more for transactions it already holds.
+    pub items: usize,
+    /// [`JobItem::weight`] per chunk: a worker holds a chunk whole, so this bounds its
+    /// memory whatever the items hold. Only a single item heavier than this exceeds it.
+    pub bytes: usize,
+}
+
+/// A chunk of a job as split: its items in index order, their weight, and the chunk
+/// that must be applied before it, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chunk {
+    pub items: Vec<JobItem>,
+    pub bytes: usize,
+    /// The position of the chunk this one continues: it holds later items of
+    /// transactions that chunk holds too, so it is applied only once that one is done.
+    pub after: Option<usize>,
+}
+
+impl JobItem {
+    /// About how many bytes the item takes, stored or in memory: its text plus a fixed
+    /// allowance for its structure.
+    pub fn weight(&self) -> usize {
+        let text = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+        let e = &self.echo;
+        let echo = text(&e.action) + text(&e.order_ref) + text(&e.transaction_date) + text(&e.timezone);
+        let plan = match &self.plan {
+            Plan::Reject { description, .. } => description.len(),
+            Plan::Apply { command: Command::Approve, .. } => 0,
+            Plan::Apply { command: Command::Decline { reason }, .. } => reason.len(),
+            Plan::Apply { command: Command::Amend { reason, currency, parts, .. }, .. } => {
+                reason.len() + currency.len() + parts.iter().map(|(code, _)| code.len() + 48).sum::<usize>()
             }
+        };
+        128 + echo + plan
+    }
+}
+
+/// Splits a job's items (in index order) into chunks of about `limits.items` items and
+/// at most `limits.bytes` of weight.
+///
+/// Items that target one transaction stay in one chunk, in index order, so chunks can be
+/// applied by any worker in parallel and same-transaction items still apply in array
+/// order. When a transaction's items outgrow their chunk's byte bound, the rest go to a
+/// new chunk that names the full one in `after`: it is applied only once that one is
+/// done, so the order holds across the two. A chunk continues at most one other.
+pub fn split_into_chunks(items: Vec<JobItem>, limits: ChunkLimits) -> Vec<Chunk> {
+    let max_items = limits.items.max(1);
+    let mut chunks: Vec<Chunk> = Vec::new();
+    let mut home: HashMap<i64, usize> = HashMap::new();
+    let fits = |chunk: &Chunk, weight: usize| chunk.items.is_empty() || chunk.bytes + weight <= limits.bytes;
+    for item in items {
+        let weight = item.weight();
+        let last = chunks.len().checked_sub(1);
+        let slot = match item.target().and_then(|t| home.get(&t).copied()) {
+            Some(slot) if fits(&chunks[slot], weight) => slot,
+            // The transaction's chunk is full: continue it in the newest chunk if that one
+            // already continues the same chunk and has room, else in a new one.
+            Some(slot) => match last {
+                Some(l) if chunks[l].after == Some(slot) && fits(&chunks[l], weight) => l,
+                _ => {
+                    chunks.push(Chunk { items: Vec::new(), bytes: 0, after: Some(slot) });
+                    chunks.len() - 1
+                }
+            },
+            None => match last {
+                Some(l) if chunks[l].items.len() < max_items && fits(&chunks[l], weight) => l,
+                _ => {
+                    chunks.push(Chunk { items: Vec::with_capacity(max_items), bytes: 0, after: None });
+                    chunks.len() - 1
+                }
+            },
         };
         if let Some(target) = item.target() {
             home.insert(target, slot);
         }
-        chunks[slot].push(item);
+        chunks[slot].bytes += weight;
+        chunks[slot].items.push(item);
     }
     chunks
 }
@@ -141,25 +197,98 @@ mod tests {
         // Transaction 1 appears at 0, 5 and 9; with chunks of 3 it must stay in chunk 0.
         let targets = [Some(1), Some(2), Some(3), Some(4), None, Some(1), Some(5), Some(6), Some(7), Some(1)];
         let items: Vec<_> = targets.iter().enumerate().map(|(i, t)| item(i as i32, *t)).collect();
-        let chunks = split_into_chunks(items, 3);
-        let indexes: Vec<Vec<i32>> = chunks.iter().map(|c| c.iter().map(|i| i.index).collect()).collect();
+        let chunks = split_into_chunks(items, ChunkLimits { items: 3, bytes: usize::MAX });
+        let indexes: Vec<Vec<i32>> = chunks.iter().map(|c| c.items.iter().map(|i| i.index).collect()).collect();
         assert_eq!(indexes, vec![vec![0, 1, 2, 5, 9], vec![3, 4, 6], vec![7, 8]]);
         for chunk in &chunks {
-            assert!(chunk.windows(2).all(|w| w[0].index < w[1].index));
+            assert!(chunk.items.windows(2).all(|w| w[0].index < w[1].index));
+            assert_eq!(chunk.after, None);
         }
-        let total: usize = chunks.iter().map(Vec::len).sum();
+        let total: usize = chunks.iter().map(|c| c.items.len()).sum();
         assert_eq!(total, targets.len());
     }
 
     #[test]
-    fn no_transaction_is_split_across_chunks() {
+    fn no_transaction_is_split_across_chunks_within_the_byte_bound() {
         let items: Vec<_> = (0..5000).map(|i| item(i, Some(i64::from(i % 700)))).collect();
-        let chunks = split_into_chunks(items, 1000);
+        let chunks = split_into_chunks(items, ChunkLimits { items: 1000, bytes: usize::MAX });
         let mut home = HashMap::new();
         for (n, chunk) in chunks.iter().enumerate() {
-            for item in chunk {
+            for item in &chunk.items {
                 assert_eq!(*home.entry(item.target()).or_insert(n), n);
             }
         }
+    }
+
+    /// Every chunk within the byte bound, and every transaction's items in index order
+    /// along a chain of `after` links.
+    fn check_chains(chunks: &[Chunk], bytes: usize) {
+        let mut seen: HashMap<i64, (usize, i32)> = HashMap::new();
+        for (n, chunk) in chunks.iter().enumerate() {
+            assert!(chunk.bytes <= bytes || chunk.items.len() == 1, "chunk {n} weighs {}", chunk.bytes);
+            assert_eq!(chunk.bytes, chunk.items.iter().map(JobItem::weight).sum::<usize>());
+            if let Some(after) = chunk.after {
+                assert!(after < n);
+            }
+            for item in &chunk.items {
+                let Some(t) = item.target() else { continue };
+                if let Some((prev, index)) = seen.insert(t, (n, item.index)) {
+                    assert!(index < item.index);
+                    // The earlier chunk must be an ancestor of this one.
+                    let mut at = n;
+                    while at != prev {
+                        at = chunks[at].after.unwrap_or_else(|| panic!("transaction {t}: chunk {n} not after {prev}"));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn one_heavy_transaction_becomes_a_chain_of_bounded_chunks() {
+        let heavy = |i: i32| {
+            let mut it = item(i, Some(7));
+            it.plan = Plan::Apply { transaction_id: 7, command: Command::Decline { reason: "r".repeat(900) } };
+            it
+        };
+        let items: Vec<_> = (0..10_000).map(heavy).collect();
+        let bytes = 100_000;
+        let chunks = split_into_chunks(items, ChunkLimits { items: 1000, bytes });
+        assert!(chunks.len() >= 100, "{} chunks", chunks.len());
+        assert_eq!(chunks[0].after, None);
+        for (n, chunk) in chunks.iter().enumerate().skip(1) {
+            assert_eq!(chunk.after, Some(n - 1));
+        }
+        check_chains(&chunks, bytes);
+    }
+
+    #[test]
+    fn mixed_heavy_and_light_transactions_keep_their_order() {
+        let mut items = Vec::new();
+        for i in 0..20_000 {
+            let target = [1, 2, 3, i64::from(i) + 100][(i % 4) as usize];
+            let mut it = item(i, if i % 97 == 0 { None } else { Some(target) });
+            if let Plan::Apply { transaction_id, .. } = it.plan {
+                let reason = "x".repeat((i as usize * 31) % 700);
+                it.plan = Plan::Apply { transaction_id, command: Command::Decline { reason } };
+            }
+            items.push(it);
+        }
+        let bytes = 50_000;
+        let chunks = split_into_chunks(items, ChunkLimits { items: 300, bytes });
+        check_chains(&chunks, bytes);
+        let total: usize = chunks.iter().map(|c| c.items.len()).sum();
+        assert_eq!(total, 20_000);
+    }
+
+    #[test]
+    fn an_item_heavier_than_the_bound_is_a_chunk_of_its_own() {
+        let mut big = item(0, Some(1));
+        big.plan = Plan::Apply { transaction_id: 1, command: Command::Decline { reason: "r".repeat(5000) } };
+        let chunks =
+            split_into_chunks(vec![big, item(1, Some(1)), item(2, None)], ChunkLimits { items: 10, bytes: 1000 });
+        let indexes: Vec<Vec<i32>> = chunks.iter().map(|c| c.items.iter().map(|i| i.index).collect()).collect();
+        assert_eq!(indexes, vec![vec![0], vec![1, 2]]);
+        assert_eq!(chunks[1].after, Some(0));
     }
 }

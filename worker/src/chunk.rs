@@ -41,9 +41,13 @@ pub struct Conflict;
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChunkResult {
     /// Applied: items by outcome code, and the job's latency if this chunk finished it.
-    Applied { items: usize, codes: BTreeMap<i16, u64>, job_latency: Option<f64> },
+    /// `released` are the chunks that continue this one, to publish now.
+    Applied { items: usize, codes: BTreeMap<i16, u64>, job_latency: Option<f64>, released: Vec<i32> },
     /// An earlier delivery already applied it.
     AlreadyDone,
+    /// It continues a chunk that is not done yet: it was put back to waiting, and the
+    /// worker that finishes that chunk publishes it.
+    Waiting,
     /// No such chunk (its job was purged): nothing to do.
     Missing,
 }
@@ -88,15 +92,33 @@ struct Loaded {
     rates: HashMap<String, Rate>,
 }
 
-/// Locks the chunk row for the rest of `tx`, decodes its items and reads the state of
-/// their transactions, unless the chunk is gone or already applied.
-async fn load(tx: &mut PgConnection, id: ChunkId) -> anyhow::Result<Result<Loaded, ChunkResult>> {
-    let Some(chunk) = db::chunks::lock(tx, id.advertiser_id, id.job_id, id.chunk_no).await? else {
+/// Locks the chunk row for the rest of `tx`, unless the chunk is gone, already applied,
+/// or continues a chunk not done yet (it is then put back to waiting: the caller commits
+/// and acknowledges).
+async fn lock(tx: &mut PgConnection, id: ChunkId) -> anyhow::Result<Result<db::chunks::LockedChunk, ChunkResult>> {
+    let ChunkId { advertiser_id, job_id, chunk_no } = id;
+    let Some(chunk) = db::chunks::lock(tx, advertiser_id, job_id, chunk_no).await? else {
         return Ok(Err(ChunkResult::Missing));
     };
     if chunk.done {
         return Ok(Err(ChunkResult::AlreadyDone));
     }
+    if let Some(after) = chunk.after_chunk {
+        if !db::chunks::is_done(tx, advertiser_id, job_id, after).await? {
+            db::chunks::wait_again(tx, advertiser_id, job_id, chunk_no).await?;
+            return Ok(Err(ChunkResult::Waiting));
+        }
+    }
+    Ok(Ok(chunk))
+}
+
+/// Locks the chunk row for the rest of `tx` (see [`lock`]), decodes its items and reads the state of
+/// their transactions, unless the chunk is gone or already applied.
+async fn load(tx: &mut PgConnection, id: ChunkId) -> anyhow::Result<Result<Loaded, ChunkResult>> {
+    let chunk = match lock(tx, id).await? {
+        Ok(chunk) => chunk,
+        Err(result) => return Ok(Err(result)),
+    };
     let items: Vec<JobItem> = serde_json::from_str(&chunk.items).context("decoding the chunk's items")?;
     let targets: BTreeSet<i64> = items.iter().filter_map(JobItem::target).collect();
     let targets: Vec<i64> = targets.into_iter().collect();
@@ -155,9 +177,10 @@ async fn count_and_commit(
     let ChunkId { advertiser_id, job_id, chunk_no } = id;
     let Counts { items, errors, codes } = counts;
     db::chunks::finish(&mut tx, advertiser_id, job_id, chunk_no).await?;
+    let released = db::chunks::release_continuations(&mut tx, advertiser_id, job_id, chunk_no).await?;
     let job_latency = db::chunks::add_progress(&mut tx, advertiser_id, job_id, items as i32, errors).await?;
     tx.commit().await?;
-    Ok(ChunkResult::Applied { items, codes, job_latency })
+    Ok(ChunkResult::Applied { items, codes, job_latency, released })
 }
 
 /// The hot path: the chunk's items applied in memory, then one statement each for the
@@ -166,7 +189,10 @@ pub async fn apply_chunk(pool: &PgPool, id: ChunkId) -> anyhow::Result<ChunkResu
     let mut tx = pool.begin().await?;
     let Loaded { items, mut states, corrupt, rates } = match load(&mut tx, id).await? {
         Ok(loaded) => loaded,
-        Err(result) => return Ok(result),
+        Err(result) => {
+            tx.commit().await?;
+            return Ok(result);
+        }
     };
     if let Some(e) = corrupt.into_values().next() {
         // Failing the chunk sends it down the careful path, which fails only its items.

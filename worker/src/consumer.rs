@@ -23,6 +23,7 @@ use lapin::Channel;
 use ratify_shared::broker::{self, Topology};
 use ratify_shared::message::QueueTask;
 use ratify_shared::metrics as names;
+use ratify_shared::outbox::Publisher;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -66,6 +67,8 @@ pub struct Consumer {
     pub drain: Duration,
     /// In-process retries of a failing chunk before it is given back to the broker.
     pub retries: usize,
+    /// Publishes the chunks a finished chunk released; should that fail, the relay does.
+    pub publisher: Arc<Publisher>,
 }
 
 /// The one retry policy for a chunk: jittered exponential backoff, 200 ms to 5 s.
@@ -223,8 +226,9 @@ impl Consumer {
         match result {
             Ok(done) => {
                 let counted = match &done {
-                    ChunkResult::Applied { items, codes, job_latency } => {
+                    ChunkResult::Applied { items, codes, job_latency, released } => {
                         tracing::info!(items, job_done = job_latency.is_some(), "chunk applied");
+                        self.publish_released(id, released).await;
                         for (code, count) in codes {
                             metrics::counter!(names::ITEMS_PROCESSED, "code" => code.to_string()).increment(*count);
                         }
@@ -237,6 +241,10 @@ impl Consumer {
                     ChunkResult::AlreadyDone => {
                         tracing::info!("chunk already applied; acknowledging the duplicate");
                         "duplicate"
+                    }
+                    ChunkResult::Waiting => {
+                        tracing::info!("chunk continues one not done yet; it waits to be released");
+                        "waiting"
                     }
                     ChunkResult::Missing => {
                         tracing::warn!("chunk does not exist (job purged?); dropping the message");
@@ -267,6 +275,36 @@ impl Consumer {
                 tracing::debug!(error = ?e, "chunk failure in full");
                 let _ = delivery.nack(BasicNackOptions { requeue: true, ..BasicNackOptions::default() }).await;
             }
+        }
+    }
+}
+
+impl Consumer {
+    /// Publishes the chunks that continue a chunk just committed, and marks them
+    /// published. A failure only delays them: they are unpublished and not waiting, so a
+    /// relay publishes them.
+    async fn publish_released(&self, id: ChunkId, released: &[i32]) {
+        if released.is_empty() {
+            return;
+        }
+        let ChunkId { advertiser_id, job_id, .. } = id;
+        let queue = self.topology.work_queue.as_str();
+        let tasks: Vec<(&str, QueueTask)> = released
+            .iter()
+            .map(|&chunk_no| (queue, QueueTask::ApplyChunk { advertiser_id, job_id, chunk_no }))
+            .collect();
+        let published = match self.publisher.publish_routed(&tasks).await {
+            Ok(()) => match self.pool.acquire().await {
+                Ok(mut conn) => {
+                    ratify_shared::db::jobs::mark_published(&mut conn, advertiser_id, job_id, released).await
+                }
+                Err(e) => Err(e),
+            }
+            .map_err(anyhow::Error::from),
+            Err(e) => Err(e.into()),
+        };
+        if let Err(e) = published {
+            tracing::warn!(error = format!("{e:#}"), chunks = ?released, "could not publish the continuing chunks; the relay will");
         }
     }
 }

@@ -24,6 +24,8 @@ async fn main() -> anyhow::Result<()> {
     init_tracing(config.common.json_logs);
     let pool = db::lazy_pool(&config.common.database_url, config.common.db_pool_size)
         .context("DATABASE_URL is not a valid Postgres URL")?;
+    // Workers relay too, so a job whose publish failed is delivered even while no api runs.
+    let publisher = Arc::new(Publisher::new(config.common.amqp_url.clone(), config.common.topology()));
     let consumer = Arc::new(Consumer {
         pool,
         amqp_url: config.common.amqp_url.clone(),
@@ -31,14 +33,13 @@ async fn main() -> anyhow::Result<()> {
         prefetch: config.concurrency,
         drain: Duration::from_secs(config.drain_seconds),
         retries: config.chunk_retries,
+        publisher: publisher.clone(),
     });
     if let Some(addr) = config.metrics_addr {
         ratify_shared::metrics::install_with_listener(addr).context("serving metrics on RATIFY_METRICS_ADDR")?;
         tracing::info!(%addr, "metrics on /metrics");
     }
     let shutdown = CancellationToken::new();
-    // Workers relay too, so a job whose publish failed is delivered even while no api runs.
-    let publisher = Arc::new(Publisher::new(config.common.amqp_url.clone(), config.common.topology()));
     let relay = tokio::spawn(outbox::relay(
         consumer.pool.clone(),
         publisher,

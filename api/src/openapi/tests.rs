@@ -44,6 +44,7 @@ fn router() -> Router {
         max_batch_bytes: 1 << 20,
         max_body_bytes: 1 << 20,
         chunk_size: 10,
+        chunk_bytes: 1024 * 1024,
         output_cache_bytes: 0,
         rate_limit_per_minute: 0,
         request_timeout_seconds: 60,

@@ -97,7 +97,7 @@ pub async fn submit_batch(
         Ok(())
     })
     .await?;
-    let chunk_size = state.config.chunk_size;
+    let limits = ratify_shared::job::ChunkLimits { items: state.config.chunk_size, bytes: state.config.chunk_bytes };
     // Parsing 100,000 items is CPU work: keep it off the async workers.
     let parsed = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
         let elements = array::parse(&bytes, max_items).map_err(|e| match e {
@@ -117,7 +117,7 @@ pub async fn submit_batch(
     .await
     .map_err(|e| ApiError::Internal(e.into()))??;
     let (items, hash) = parsed;
-    let job_id = submit::accept(&state, advertiser_id, items, chunk_size, key.as_deref(), &hash).await?;
+    let job_id = submit::accept(&state, advertiser_id, items, limits, key.as_deref(), &hash).await?;
     Ok(Json(Accepted { job_id }))
 }
 

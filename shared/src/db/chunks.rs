@@ -4,12 +4,14 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-/// A locked chunk: its items as JSON text, and whether it was already applied.
+/// A locked chunk: its items as JSON text, whether it was already applied, and the
+/// chunk it continues.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LockedChunk {
     pub items: String,
     pub item_count: i32,
     pub done: bool,
+    pub after_chunk: Option<i32>,
 }
 
 /// Locks a chunk row for the rest of the transaction. Two deliveries of the same chunk
@@ -21,13 +23,64 @@ pub async fn lock(
     chunk_no: i32,
 ) -> sqlx::Result<Option<LockedChunk>> {
     sqlx::query_as(
-        "SELECT items, item_count, done_at IS NOT NULL AS done FROM job_chunks
+        "SELECT items, item_count, done_at IS NOT NULL AS done, after_chunk FROM job_chunks
          WHERE advertiser_id = $1 AND job_id = $2 AND chunk_no = $3 FOR UPDATE",
     )
     .bind(advertiser_id)
     .bind(job_id)
     .bind(chunk_no)
     .fetch_optional(conn)
+    .await
+}
+
+/// Whether a chunk is done. Read in a statement of its own after the continuing chunk's
+/// lock is held, so it sees a predecessor that committed while the lock was awaited.
+pub async fn is_done(conn: &mut PgConnection, advertiser_id: i64, job_id: Uuid, chunk_no: i32) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT coalesce(bool_or(done_at IS NOT NULL), false) FROM job_chunks
+         WHERE advertiser_id = $1 AND job_id = $2 AND chunk_no = $3",
+    )
+    .bind(advertiser_id)
+    .bind(job_id)
+    .bind(chunk_no)
+    .fetch_one(conn)
+    .await
+}
+
+/// Puts a locked chunk whose predecessor is not done back to waiting: unpublished, for
+/// its predecessor's worker to release.
+pub async fn wait_again(conn: &mut PgConnection, advertiser_id: i64, job_id: Uuid, chunk_no: i32) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE job_chunks SET waiting = true, published_at = NULL
+         WHERE advertiser_id = $1 AND job_id = $2 AND chunk_no = $3",
+    )
+    .bind(advertiser_id)
+    .bind(job_id)
+    .bind(chunk_no)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Releases the chunks that continue a chunk just finished (in the same transaction):
+/// they stop waiting and are returned, to be published after the commit. The update
+/// takes their row locks, so a worker checking one of them either finishes its check
+/// first (and this release then applies to what it wrote) or sees this chunk done.
+pub async fn release_continuations(
+    conn: &mut PgConnection,
+    advertiser_id: i64,
+    job_id: Uuid,
+    chunk_no: i32,
+) -> sqlx::Result<Vec<i32>> {
+    sqlx::query_scalar(
+        "UPDATE job_chunks SET waiting = false
+         WHERE advertiser_id = $1 AND job_id = $2 AND after_chunk = $3 AND done_at IS NULL
+         RETURNING chunk_no",
+    )
+    .bind(advertiser_id)
+    .bind(job_id)
+    .bind(chunk_no)
+    .fetch_all(conn)
     .await
 }
 
@@ -148,7 +201,7 @@ pub async fn unpublished(
     sqlx::query_as(
         "SELECT c.advertiser_id, c.job_id, c.chunk_no, j.chunk_count FROM job_chunks c
          JOIN jobs j ON j.advertiser_id = c.advertiser_id AND j.id = c.job_id
-         WHERE c.published_at IS NULL AND c.done_at IS NULL AND j.created_at < $1
+         WHERE c.published_at IS NULL AND c.done_at IS NULL AND NOT c.waiting AND j.created_at < $1
          ORDER BY j.created_at, c.chunk_no LIMIT $2 FOR UPDATE OF c SKIP LOCKED",
     )
     .bind(older_than)

@@ -75,7 +75,7 @@ pub async fn insert(conn: &mut PgConnection, advertiser_id: i64, job: &NewJob<'_
 }
 
 /// Inserts chunks `first_no`, `first_no + 1`, … of a job: `items[i]` is the JSON array of
-/// chunk `first_no + i`.
+/// chunk `first_no + i`, and `after[i]` the chunk it continues (it then waits for it).
 pub async fn insert_chunks(
     conn: &mut PgConnection,
     advertiser_id: i64,
@@ -83,17 +83,19 @@ pub async fn insert_chunks(
     first_no: i32,
     item_counts: &[i32],
     items: &[String],
+    after: &[Option<i32>],
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO job_chunks (advertiser_id, job_id, chunk_no, item_count, items)
-         SELECT $1, $2, $3 + (u.n - 1)::int, u.item_count, u.items
-         FROM unnest($4::int[], $5::text[]) WITH ORDINALITY AS u(item_count, items, n)",
+        "INSERT INTO job_chunks (advertiser_id, job_id, chunk_no, item_count, items, after_chunk, waiting)
+         SELECT $1, $2, $3 + (u.n - 1)::int, u.item_count, u.items, u.after_chunk, u.after_chunk IS NOT NULL
+         FROM unnest($4::int[], $5::text[], $6::int[]) WITH ORDINALITY AS u(item_count, items, after_chunk, n)",
     )
     .bind(advertiser_id)
     .bind(job_id)
     .bind(first_no)
     .bind(item_counts)
     .bind(items)
+    .bind(after)
     .execute(conn)
     .await?;
     Ok(())

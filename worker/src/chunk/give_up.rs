@@ -13,7 +13,7 @@ use ratify_shared::job::{JobItem, OutcomeCode, Plan};
 use sqlx::PgPool;
 
 use super::isolate::{in_savepoint, without_echo};
-use super::{count_and_commit, push_outcome, ChunkId, ChunkResult, Counts};
+use super::{count_and_commit, lock, push_outcome, ChunkId, ChunkResult, Counts};
 
 const GAVE_UP: &str = "processing this item kept failing and was given up; it was not applied";
 
@@ -52,12 +52,13 @@ fn outcomes_of(items: &str) -> Option<OutcomeRows> {
 /// and counts it in its job. Idempotent like [`super::apply_chunk`].
 pub async fn give_up_chunk(pool: &PgPool, id: ChunkId) -> anyhow::Result<ChunkResult> {
     let mut tx = pool.begin().await?;
-    let Some(chunk) = db::chunks::lock(&mut tx, id.advertiser_id, id.job_id, id.chunk_no).await? else {
-        return Ok(ChunkResult::Missing);
+    let chunk = match lock(&mut tx, id).await? {
+        Ok(chunk) => chunk,
+        Err(result) => {
+            tx.commit().await?;
+            return Ok(result);
+        }
     };
-    if chunk.done {
-        return Ok(ChunkResult::AlreadyDone);
-    }
     let Some(outcomes) = outcomes_of(&chunk.items) else {
         // Nothing of the items can be read: the job still finishes, its items of this
         // chunk counted as failed, with no outcome to list.

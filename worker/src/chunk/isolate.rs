@@ -46,7 +46,10 @@ pub async fn apply_chunk_isolating(pool: &PgPool, id: ChunkId) -> anyhow::Result
     let mut tx = pool.begin().await?;
     let Loaded { items, mut states, corrupt, rates } = match load(&mut tx, id).await? {
         Ok(loaded) => loaded,
-        Err(result) => return Ok(result),
+        Err(result) => {
+            tx.commit().await?;
+            return Ok(result);
+        }
     };
     let now = Utc::now();
     let mut outcomes = OutcomeRows::default();
