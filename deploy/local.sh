@@ -234,8 +234,10 @@ cmd_test() {
     exit "$rc"
 }
 
-cmd_bench() {
-    local t
+# Builds the release binaries and runs harness $1 (the rest its arguments) against the servers.
+run_harness() {
+    local t bin=$1
+    shift
     start_servers
     t=$(target_dir)
     export RATIFY_TEST_DATABASE_URL=$TEST_DATABASE_URL
@@ -243,20 +245,12 @@ cmd_bench() {
     export RATIFY_BIN_DIR=$t/release
     cd "$ROOT"
     cargo build --release --bins
-    exec "$t/release/ratify-bench" "$@"
+    exec "$t/release/$bin" "$@"
 }
 
-cmd_soak() {
-    local t minutes=${1:-5}
-    start_servers
-    t=$(target_dir)
-    export RATIFY_TEST_DATABASE_URL=$TEST_DATABASE_URL
-    export RATIFY_TEST_AMQP_URL=$AMQP_URL
-    export RATIFY_BIN_DIR=$t/release
-    cd "$ROOT"
-    cargo build --release --bins
-    exec "$t/release/ratify-soak" --minutes "$minutes"
-}
+cmd_bench() { run_harness ratify-bench "$@"; }
+
+cmd_soak() { run_harness ratify-soak --minutes "${1:-5}"; }
 
 # Fuzzing (docs/fuzzing.md). cargo-fuzz wants nightly's -Z flags: use a nightly toolchain
 # if rustup has one (or can fetch one, tried once per machine), else the stable toolchain

@@ -145,15 +145,21 @@ impl Client {
         body["jobId"].as_str().expect("jobId").to_owned()
     }
 
-    /// Waits (with a deadline) until the job is DONE; returns it with `output=all`.
-    pub async fn wait_done(&self, advertiser: i64, job: &str) -> Job {
+    /// Waits until the job is DONE, failing the test after `deadline`.
+    pub async fn wait_until_done(&self, advertiser: i64, job: &str, deadline: Duration) {
         let path = format!("/advertisers/{advertiser}/transactions/jobs/{job}");
-        eventually(&format!("job {job} to be DONE"), Duration::from_secs(60), || async {
+        eventually(&format!("job {job} to be DONE"), deadline, || async {
             let (status, body) = self.get(&path).await;
             assert_eq!(status, StatusCode::OK, "{body}");
             (body["status"] == "DONE").then_some(())
         })
         .await;
+    }
+
+    /// Waits (within a minute) until the job is DONE; returns it with `output=all`.
+    pub async fn wait_done(&self, advertiser: i64, job: &str) -> Job {
+        self.wait_until_done(advertiser, job, Duration::from_secs(60)).await;
+        let path = format!("/advertisers/{advertiser}/transactions/jobs/{job}");
         let (status, body) = self.get(&format!("{path}?output=all")).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         Job { body }

@@ -35,6 +35,14 @@ where
     }
 }
 
+/// Peak resident memory of a process (VmHWM from `/proc`), in MiB; `None` once it is gone.
+pub fn peak_mib(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
 /// Asserts `got` is an error of status `expected` whose body is exactly
 /// `{"error": <UPPER_SNAKE>, "description": <non-empty string>}`; returns the error code.
 #[track_caller]

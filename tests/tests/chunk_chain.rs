@@ -4,23 +4,12 @@
 
 use std::time::Duration;
 
-use ratify_tests::{eventually, Stack};
+use ratify_tests::{peak_mib, Stack};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 const ADV: i64 = 5151;
 const ITEMS: usize = 100_000;
-
-/// Peak resident memory of a process (VmHWM), in MiB.
-fn peak_mib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
-    let kib: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM");
-    kib / 1024
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_long_single_transaction_batch_is_a_chain_applied_in_order_in_bounded_worker_memory() {
@@ -43,14 +32,9 @@ async fn a_long_single_transaction_batch_is_a_chain_applied_in_order_in_bounded_
         .collect();
     let job = client.submit(ADV, &Value::Array(items)).await;
 
-    let path = format!("/advertisers/{ADV}/transactions/jobs/{job}");
-    eventually(&format!("job {job} to be DONE"), Duration::from_secs(300), || async {
-        let (status, body) = client.get(&path).await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        (body["status"] == "DONE").then_some(())
-    })
-    .await;
+    client.wait_until_done(ADV, &job, Duration::from_secs(300)).await;
 
+    let path = format!("/advertisers/{ADV}/transactions/jobs/{job}");
     let (status, body) = client.get(&format!("{path}?output=errors")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["transactionCount"], json!(ITEMS));
@@ -89,7 +73,7 @@ async fn a_long_single_transaction_batch_is_a_chain_applied_in_order_in_bounded_
     assert_eq!(sale["amount"].as_f64(), Some(ITEMS as f64), "the last amend's amount stands: {sale}");
 
     for pid in stack.worker_pids() {
-        let peak = peak_mib(pid);
+        let peak = peak_mib(pid).expect("VmHWM").floor() as u64;
         println!("worker {pid}: VmHWM {peak} MiB");
         assert!(peak <= 128, "worker {pid} peaked at {peak} MiB (B5: at most 128 MiB)");
     }

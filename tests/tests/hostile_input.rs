@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use ratify_tests::{assert_error, Client, Stack};
+use ratify_tests::{assert_error, peak_mib, Client, Stack};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -178,17 +178,6 @@ async fn unstorable_text_in_a_query_value_is_400_never_a_cut_stream() {
     assert_eq!((clean.0, clean.1.as_array().map(Vec::len)), (StatusCode::OK, Some(1)));
 }
 
-/// Peak resident memory of a process (VmHWM), in MiB.
-fn peak_mib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
-    let kib: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM");
-    kib / 1024
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn four_huge_bodies_of_tiny_elements_at_once_are_413_in_bounded_memory() {
     let stack = Stack::builder().workers(0).start().await;
@@ -207,7 +196,7 @@ async fn four_huge_bodies_of_tiny_elements_at_once_are_413_in_bounded_memory() {
     for got in futures::future::join_all(sends).await {
         assert_eq!(assert_error("a 64 MiB body of zeros", &got, StatusCode::PAYLOAD_TOO_LARGE), "TOO_MANY_ITEMS");
     }
-    let peak = peak_mib(stack.api_pid().expect("the api runs"));
+    let peak = peak_mib(stack.api_pid().expect("the api runs")).expect("VmHWM").floor() as u64;
     assert!(peak <= 256, "the api's peak memory was {peak} MiB (limit 256)");
     let jobs: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs").fetch_one(&stack.db).await.unwrap();
     assert_eq!(jobs, 0);

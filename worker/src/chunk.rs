@@ -25,7 +25,7 @@ use ratify_shared::db;
 use ratify_shared::db::chunks::OutcomeRows;
 use ratify_shared::db::transactions::{CorruptState, HistoryRows, StateUpdates};
 use ratify_shared::job::{JobItem, OutcomeCode, Plan};
-use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
 pub use give_up::give_up_chunk;
@@ -92,31 +92,38 @@ struct Loaded {
     rates: HashMap<String, Rate>,
 }
 
-/// Locks the chunk row for the rest of `tx`, unless the chunk is gone, already applied,
-/// or continues a chunk not done yet (it is then put back to waiting: the caller commits
-/// and acknowledges).
-async fn lock(tx: &mut PgConnection, id: ChunkId) -> anyhow::Result<Result<db::chunks::LockedChunk, ChunkResult>> {
+/// A chunk's Postgres transaction, with the chunk row locked for the rest of it.
+type Locked = (Transaction<'static, Postgres>, db::chunks::LockedChunk);
+
+/// Begins the chunk's transaction and locks its row, unless the chunk is gone, already
+/// applied, or continues a chunk not done yet (it is then put back to waiting). Those
+/// ends are committed here and returned as the result to acknowledge.
+async fn lock(pool: &PgPool, id: ChunkId) -> anyhow::Result<Result<Locked, ChunkResult>> {
     let ChunkId { advertiser_id, job_id, chunk_no } = id;
-    let Some(chunk) = db::chunks::lock(tx, advertiser_id, job_id, chunk_no).await? else {
-        return Ok(Err(ChunkResult::Missing));
+    let mut tx = pool.begin().await?;
+    let result = match db::chunks::lock(&mut tx, advertiser_id, job_id, chunk_no).await? {
+        None => ChunkResult::Missing,
+        Some(chunk) if chunk.done => ChunkResult::AlreadyDone,
+        Some(chunk) => match chunk.after_chunk {
+            Some(after) if !db::chunks::is_done(&mut tx, advertiser_id, job_id, after).await? => {
+                db::chunks::wait_again(&mut tx, advertiser_id, job_id, chunk_no).await?;
+                ChunkResult::Waiting
+            }
+            _ => return Ok(Ok((tx, chunk))),
+        },
     };
-    if chunk.done {
-        return Ok(Err(ChunkResult::AlreadyDone));
-    }
-    if let Some(after) = chunk.after_chunk {
-        if !db::chunks::is_done(tx, advertiser_id, job_id, after).await? {
-            db::chunks::wait_again(tx, advertiser_id, job_id, chunk_no).await?;
-            return Ok(Err(ChunkResult::Waiting));
-        }
-    }
-    Ok(Ok(chunk))
+    tx.commit().await?;
+    Ok(Err(result))
 }
 
-/// Locks the chunk row for the rest of `tx` (see [`lock`]), decodes its items and reads the state of
-/// their transactions, unless the chunk is gone or already applied.
-async fn load(tx: &mut PgConnection, id: ChunkId) -> anyhow::Result<Result<Loaded, ChunkResult>> {
-    let chunk = match lock(tx, id).await? {
-        Ok(chunk) => chunk,
+/// Locks the chunk (see [`lock`]), decodes its items and reads the state of their
+/// transactions.
+async fn load(
+    pool: &PgPool,
+    id: ChunkId,
+) -> anyhow::Result<Result<(Transaction<'static, Postgres>, Loaded), ChunkResult>> {
+    let (mut tx, chunk) = match lock(pool, id).await? {
+        Ok(locked) => locked,
         Err(result) => return Ok(Err(result)),
     };
     let items: Vec<JobItem> = serde_json::from_str(&chunk.items).context("decoding the chunk's items")?;
@@ -124,7 +131,7 @@ async fn load(tx: &mut PgConnection, id: ChunkId) -> anyhow::Result<Result<Loade
     let targets: Vec<i64> = targets.into_iter().collect();
     let mut states = HashMap::with_capacity(targets.len());
     let mut corrupt = HashMap::new();
-    for row in db::transactions::read_states(tx, id.advertiser_id, &targets).await? {
+    for row in db::transactions::read_states(&mut tx, id.advertiser_id, &targets).await? {
         match row.into_state() {
             Ok((state, version)) => {
                 states.insert(state.id, (state, version));
@@ -137,11 +144,11 @@ async fn load(tx: &mut PgConnection, id: ChunkId) -> anyhow::Result<Result<Loade
     let needs_rates = items.iter().any(|i| matches!(&i.plan, Plan::Apply { command: Command::Amend { .. }, .. }));
     let rates = match states.values().next() {
         Some((state, _)) if needs_rates => {
-            db::advertisers::rates(tx, id.advertiser_id, state.currency.exponent()).await?
+            db::advertisers::rates(&mut tx, id.advertiser_id, state.currency.exponent()).await?
         }
         _ => HashMap::new(),
     };
-    Ok(Ok(Loaded { items, states, corrupt, rates }))
+    Ok(Ok((tx, Loaded { items, states, corrupt, rates })))
 }
 
 /// Records the chunk's outcomes, marks it done, counts it in its job and commits.
@@ -186,13 +193,9 @@ async fn count_and_commit(
 /// The hot path: the chunk's items applied in memory, then one statement each for the
 /// new states, the history and the outcomes.
 pub async fn apply_chunk(pool: &PgPool, id: ChunkId) -> anyhow::Result<ChunkResult> {
-    let mut tx = pool.begin().await?;
-    let Loaded { items, mut states, corrupt, rates } = match load(&mut tx, id).await? {
+    let (mut tx, Loaded { items, mut states, corrupt, rates }) = match load(pool, id).await? {
         Ok(loaded) => loaded,
-        Err(result) => {
-            tx.commit().await?;
-            return Ok(result);
-        }
+        Err(result) => return Ok(result),
     };
     if let Some(e) = corrupt.into_values().next() {
         // Failing the chunk sends it down the careful path, which fails only its items.

@@ -3,6 +3,7 @@
 //! DONE with every item exactly once.
 
 use lapin::options::QueuePurgeOptions;
+use ratify_shared::broker::{self, Topology, DEFAULT_DELIVERY_LIMIT};
 
 use super::*;
 

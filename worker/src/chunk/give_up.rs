@@ -51,13 +51,9 @@ fn outcomes_of(items: &str) -> Option<OutcomeRows> {
 /// Gives up on a chunk: records its outcomes without applying anything, marks it done
 /// and counts it in its job. Idempotent like [`super::apply_chunk`].
 pub async fn give_up_chunk(pool: &PgPool, id: ChunkId) -> anyhow::Result<ChunkResult> {
-    let mut tx = pool.begin().await?;
-    let chunk = match lock(&mut tx, id).await? {
-        Ok(chunk) => chunk,
-        Err(result) => {
-            tx.commit().await?;
-            return Ok(result);
-        }
+    let (mut tx, chunk) = match lock(pool, id).await? {
+        Ok(locked) => locked,
+        Err(result) => return Ok(result),
     };
     let Some(outcomes) = outcomes_of(&chunk.items) else {
         // Nothing of the items can be read: the job still finishes, its items of this

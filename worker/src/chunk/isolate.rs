@@ -43,13 +43,9 @@ pub(super) async fn in_savepoint<T>(
 
 /// Applies a chunk item by item, isolating any item whose write fails.
 pub async fn apply_chunk_isolating(pool: &PgPool, id: ChunkId) -> anyhow::Result<ChunkResult> {
-    let mut tx = pool.begin().await?;
-    let Loaded { items, mut states, corrupt, rates } = match load(&mut tx, id).await? {
+    let (mut tx, Loaded { items, mut states, corrupt, rates }) = match load(pool, id).await? {
         Ok(loaded) => loaded,
-        Err(result) => {
-            tx.commit().await?;
-            return Ok(result);
-        }
+        Err(result) => return Ok(result),
     };
     let now = Utc::now();
     let mut outcomes = OutcomeRows::default();

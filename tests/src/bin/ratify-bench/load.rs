@@ -7,19 +7,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Context};
 use futures::future::join_all;
-use ratify_tests::{Client, Stack};
+use ratify_tests::{peak_mib, Client, Stack};
 use serde_json::{json, Value};
 
 use crate::data::{b2_job, Scale, Seeded, B1_ADVERTISER, B3_ADVERTISER};
 use crate::report::{stats, Report, Row};
-
-/// Peak resident memory of a process (VmHWM), in MiB.
-fn peak_mib(pid: u32) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
-}
 
 async fn submit(client: &Client, advertiser: i64, items: &Value) -> anyhow::Result<String> {
     let (status, body) = client.post(&format!("/advertisers/{advertiser}/transactions/batch"), items).await;

@@ -18,7 +18,7 @@ use clap::Parser;
 use futures::future::join_all;
 use lapin::options::QueuePurgeOptions;
 use ratify_shared::broker::{self, Topology, DEFAULT_DELIVERY_LIMIT};
-use ratify_tests::Stack;
+use ratify_tests::{peak_mib, Stack};
 use serde_json::json;
 
 use crate::client::{SoakClient, Tally, ADVERTISER};
@@ -41,14 +41,6 @@ struct Args {
     /// Seconds between worker kills.
     #[arg(long, default_value_t = 30)]
     kill_every: u64,
-}
-
-/// Peak resident memory of a process (VmHWM), in MiB.
-fn peak_mib(pid: u32) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
 }
 
 #[tokio::main]

@@ -1,0 +1,85 @@
+//! Compose's own check of the file (`config -q`), with the operator's ADMIN_TOKEN and without it.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use super::*;
+
+/// Compose, as found: the `docker compose` plugin, or a standalone `docker-compose`
+/// (v2, or Debian's v1.29). The second value is true for v1, which predates the
+/// top-level `name` key of the Compose specification.
+fn find_compose() -> Option<(Vec<&'static str>, bool)> {
+    let runs = |program: &str, args: &[&str]| {
+        Command::new(program)
+            .args(args)
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+    };
+    if runs("docker", &["compose", "version"]).is_some() {
+        return Some((vec!["docker", "compose"], false));
+    }
+    let version = runs("docker-compose", &["version", "--short"])?;
+    let version = String::from_utf8_lossy(&version.stdout);
+    let v1 = version.trim().trim_start_matches('v').starts_with("1.");
+    Some((vec!["docker-compose"], v1))
+}
+
+/// `<compose> -f deploy/docker-compose.yml config -q` with `admin_token` (or none) in an
+/// otherwise empty environment, so that no DATABASE_URL or ADMIN_TOKEN of the caller's
+/// shell leaks in. For Compose v1 the file goes in on stdin without its `name:` line,
+/// from deploy/ so that relative paths resolve as they would from the file itself.
+fn compose_config(admin_token: Option<&str>) -> (Output, String) {
+    let Some((program, v1)) = find_compose() else {
+        panic!(
+            "docker-compose is not installed, so {COMPOSE_FILE} cannot be validated: install it \
+             (`apt-get install -y docker-compose`; `deploy/local.sh test` does) or the `docker compose` plugin"
+        )
+    };
+    let mut cmd = Command::new(program[0]);
+    cmd.args(&program[1..]).env_clear().stdout(Stdio::piped()).stderr(Stdio::piped());
+    for keep in ["PATH", "HOME"] {
+        if let Some(value) = std::env::var_os(keep) {
+            cmd.env(keep, value);
+        }
+    }
+    if let Some(token) = admin_token {
+        cmd.env("ADMIN_TOKEN", token);
+    }
+    let mut stdin = None;
+    if v1 {
+        let source = read(COMPOSE_FILE);
+        let (name_lines, rest): (Vec<&str>, Vec<&str>) = source.lines().partition(|l| l.starts_with("name:"));
+        assert_eq!(name_lines, ["name: ratify"], "{COMPOSE_FILE} names its project ratify, once");
+        stdin = Some(rest.join("\n") + "\n");
+        cmd.current_dir(checkout().join("deploy")).args(["-f", "-", "config", "-q"]).stdin(Stdio::piped());
+    } else {
+        cmd.current_dir(checkout()).args(["-f", COMPOSE_FILE, "config", "-q"]).stdin(Stdio::null());
+    }
+    let described = format!("{} ({})", program.join(" "), if v1 { "v1, without the name: line" } else { "v2" });
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("starting {described}: {e}"));
+    if let Some(input) = stdin {
+        child.stdin.take().expect("piped stdin").write_all(input.as_bytes()).expect("writing the compose file");
+    }
+    (child.wait_with_output().expect("waiting for compose"), described)
+}
+
+#[test]
+fn compose_validates_the_file() {
+    let (output, compose) = compose_config(Some(TEST_ADMIN_TOKEN));
+    assert!(
+        output.status.success(),
+        "{compose} config -q rejected {COMPOSE_FILE}:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    eprintln!("{COMPOSE_FILE} validated by {compose}");
+
+    // ADMIN_TOKEN comes from the operator: without it Compose refuses, naming it.
+    let (output, compose) = compose_config(None);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{compose} accepted {COMPOSE_FILE} without ADMIN_TOKEN");
+    assert!(stderr.contains("ADMIN_TOKEN"), "{compose} failed without ADMIN_TOKEN but did not say so:\n{stderr}");
+}
