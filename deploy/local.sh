@@ -23,6 +23,8 @@ API_ADDR_FILE=$RUN_DIR/api.addr
 . "$ROOT/deploy/lib/rabbitmq.sh"
 # shellcheck source=lib/schemathesis.sh
 . "$ROOT/deploy/lib/schemathesis.sh"
+# shellcheck source=lib/docker.sh
+. "$ROOT/deploy/lib/docker.sh"
 
 usage() {
     cat <<EOF
@@ -35,6 +37,11 @@ Commands:
   test [ARGS...]      servers + Schemathesis venv + debug build + cargo nextest (or cargo test);
                       ARGS go to the runner; without ARGS also a quick benchmark smoke run
                       (figures printed, not asserted) and a 1-minute soak (asserted)
+  compose-test [--debug]
+                      Docker (installed and started if missing) + images made without a
+                      registry + deploy/docker-compose.yml with 4 workers: a 100,000-item
+                      job, a worker killed and the workers scaled to 1 mid-job (docs/compose.md);
+                      --debug: images of the debug build (as `test` runs it)
   schemathesis        install (or reuse) the pinned Schemathesis in .local/venv-schemathesis
   bench [--quick]     servers + release build + the benchmark harness (docs/api.md §7), prints a table
   soak [MINUTES]      servers + release build + the soak (B6) for MINUTES [5]: 8 clients, a worker
@@ -59,6 +66,8 @@ Environment (defaults in brackets):
   RATIFY_AMQP_MGMT=1             enable the management UI on RATIFY_AMQP_MGMT_PORT [55680]
   API_ADDR [127.0.0.1:8080]      api listen address (up)
   ADMIN_TOKEN                    admin token (default: .local/admin-token, generated once)
+  RATIFY_COMPOSE_API_PORT [58080], RATIFY_COMPOSE_UI_PORT [58081]
+                                 compose-test: the api and management UI ports it publishes
   RATIFY_NO_BUILD=1              up: skip 'cargo build', use the binaries already built
   FUZZ_SANITIZER [none]          fuzz: cargo fuzz --sanitizer (none, address, ...)
   FUZZ_TOOLCHAIN=bootstrap       fuzz: use the default toolchain with RUSTC_BOOTSTRAP=1 even if
@@ -206,7 +215,7 @@ cmd_down() {
 }
 
 cmd_test() {
-    local t rc=0
+    local t r rc=0
     start_servers
     t=$(target_dir)
     export RATIFY_TEST_DATABASE_URL=$TEST_DATABASE_URL
@@ -231,7 +240,27 @@ cmd_test() {
     if [ "$rc" -eq 0 ] && [ $# -eq 0 ]; then
         "$t/debug/ratify-soak" --minutes 1 || rc=$?
     fi
+    # The compose stack for real, on images of the debug binaries; skipped (not failed)
+    # only when dockerd cannot start on this machine.
+    if [ "$rc" -eq 0 ] && [ $# -eq 0 ]; then
+        compose_test debug || { r=$?; [ "$r" -eq 3 ] || rc=$r; }
+    fi
     exit "$rc"
+}
+
+cmd_compose_test() {
+    local profile=release
+    [[ ${1:-} == --debug ]] && profile=debug
+    prepare_dirs
+    cd "$ROOT"
+    if [[ $profile == release ]]; then
+        cargo build --release --bins -p ratify-api -p ratify-worker
+        cargo build --release --bin ratify-compose -p ratify-tests
+    else
+        cargo build --bins -p ratify-api -p ratify-worker
+        cargo build --bin ratify-compose -p ratify-tests
+    fi
+    compose_test "$profile"
 }
 
 # Builds the release binaries and runs harness $1 (the rest its arguments) against the servers.
@@ -405,6 +434,7 @@ main() {
         test) cmd_test "$@" ;;
         bench) cmd_bench "$@" ;;
         soak) cmd_soak "$@" ;;
+        compose-test) cmd_compose_test "$@" ;;
         fuzz) cmd_fuzz "$@" ;;
         schemathesis) ensure_schemathesis && printf '%s\n' "$(schemathesis_venv)/bin/st" ;;
         env) cmd_env "$@" ;;

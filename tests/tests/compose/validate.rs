@@ -1,13 +1,11 @@
 //! Compose's own check of the file (`config -q`), with the operator's ADMIN_TOKEN and without it.
 
-use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 use super::*;
 
 /// Compose, as found: the `docker compose` plugin, or a standalone `docker-compose`
-/// (v2, or Debian's v1.29). The second value is true for v1, which predates the
-/// top-level `name` key of the Compose specification.
+/// (v2, or Debian's v1.29). The second value is true for v1.
 fn find_compose() -> Option<(Vec<&'static str>, bool)> {
     let runs = |program: &str, args: &[&str]| {
         Command::new(program)
@@ -27,10 +25,9 @@ fn find_compose() -> Option<(Vec<&'static str>, bool)> {
     Some((vec!["docker-compose"], v1))
 }
 
-/// `<compose> -f deploy/docker-compose.yml config -q` with `admin_token` (or none) in an
-/// otherwise empty environment, so that no DATABASE_URL or ADMIN_TOKEN of the caller's
-/// shell leaks in. For Compose v1 the file goes in on stdin without its `name:` line,
-/// from deploy/ so that relative paths resolve as they would from the file itself.
+/// `<compose> -p ratify -f deploy/docker-compose.yml config -q` with `admin_token` (or
+/// none) in an otherwise empty environment, so that no DATABASE_URL or ADMIN_TOKEN of
+/// the caller's shell leaks in. The same file for v1 and v2: it has no v2-only keys.
 fn compose_config(admin_token: Option<&str>) -> (Output, String) {
     let Some((program, v1)) = find_compose() else {
         panic!(
@@ -39,7 +36,7 @@ fn compose_config(admin_token: Option<&str>) -> (Output, String) {
         )
     };
     let mut cmd = Command::new(program[0]);
-    cmd.args(&program[1..]).env_clear().stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.args(&program[1..]).env_clear().stdin(Stdio::null());
     for keep in ["PATH", "HOME"] {
         if let Some(value) = std::env::var_os(keep) {
             cmd.env(keep, value);
@@ -48,22 +45,9 @@ fn compose_config(admin_token: Option<&str>) -> (Output, String) {
     if let Some(token) = admin_token {
         cmd.env("ADMIN_TOKEN", token);
     }
-    let mut stdin = None;
-    if v1 {
-        let source = read(COMPOSE_FILE);
-        let (name_lines, rest): (Vec<&str>, Vec<&str>) = source.lines().partition(|l| l.starts_with("name:"));
-        assert_eq!(name_lines, ["name: ratify"], "{COMPOSE_FILE} names its project ratify, once");
-        stdin = Some(rest.join("\n") + "\n");
-        cmd.current_dir(checkout().join("deploy")).args(["-f", "-", "config", "-q"]).stdin(Stdio::piped());
-    } else {
-        cmd.current_dir(checkout()).args(["-f", COMPOSE_FILE, "config", "-q"]).stdin(Stdio::null());
-    }
-    let described = format!("{} ({})", program.join(" "), if v1 { "v1, without the name: line" } else { "v2" });
-    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("starting {described}: {e}"));
-    if let Some(input) = stdin {
-        child.stdin.take().expect("piped stdin").write_all(input.as_bytes()).expect("writing the compose file");
-    }
-    (child.wait_with_output().expect("waiting for compose"), described)
+    cmd.current_dir(checkout()).args(["-p", "ratify", "-f", COMPOSE_FILE, "config", "-q"]);
+    let described = format!("{} ({})", program.join(" "), if v1 { "v1" } else { "v2" });
+    (cmd.output().unwrap_or_else(|e| panic!("running {described}: {e}")), described)
 }
 
 #[test]
