@@ -33,7 +33,8 @@ Usage: deploy/local.sh COMMAND [ARGS]
 Commands:
   servers             start (or reuse) Postgres and RabbitMQ, print env exports
   up [--workers N]    servers + release build + migrate + api + N workers (default 2)
-  down                stop everything this script started (api, workers, RabbitMQ, epmd, Postgres)
+  down                stop everything this script started (api, workers, RabbitMQ, epmd, Postgres,
+                      a dockerd of the compose test)
   test [ARGS...]      servers + Schemathesis venv + debug build + cargo nextest (or cargo test);
                       ARGS go to the runner; without ARGS also a quick benchmark smoke run
                       (figures printed, not asserted) and a 1-minute soak (asserted)
@@ -210,6 +211,8 @@ cmd_down() {
     stop_app
     stop_rabbitmq
     stop_postgres
+    # A dockerd the compose test started and could not stop (an interrupted run).
+    stop_dockerd
     rm -f "$API_ADDR_FILE"
     log "all stopped"
 }

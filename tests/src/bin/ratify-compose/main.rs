@@ -115,7 +115,7 @@ fn docker(args: &[&str]) -> anyhow::Result<String> {
     run(cmd)
 }
 
-/// Polls `check` every 250 ms until it gives a value or `deadline` passes.
+/// Polls `check` every 500 ms until it gives a value or `deadline` passes.
 async fn until<T, F, Fut>(what: &str, deadline: Duration, mut check: F) -> anyhow::Result<T>
 where
     F: FnMut() -> Fut,
@@ -132,7 +132,7 @@ where
         if start.elapsed() > deadline {
             bail!("{what}: not within {deadline:?} (last: {last})");
         }
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
 
@@ -191,9 +191,17 @@ async fn scenario(stack: &Stack<'_>, timeline: &Timeline) -> anyhow::Result<()> 
     timeline.mark(format!("job {job} accepted: {} approvals", ids.len()));
 
     let path = format!("/advertisers/{ADVERTISER}/transactions/jobs/{job}");
-    let processed = until("the job to make progress", Duration::from_secs(300), || async {
+    // The job's summary; None while the token is rate limited (the polls share its budget).
+    let summary = || async {
         let (status, body) = client.get(&path).await;
-        ensure!(status == StatusCode::OK, "{status} {body}");
+        match status {
+            StatusCode::OK => Ok(Some(body)),
+            StatusCode::TOO_MANY_REQUESTS => Ok(None),
+            _ => bail!("{path}: {status} {body}"),
+        }
+    };
+    let processed = until("the job to make progress", Duration::from_secs(300), || async {
+        let Some(body) = summary().await? else { return Ok(None) };
         let processed = body["processedCount"].as_u64().unwrap_or(0);
         Ok((processed > 0 || body["status"] == "DONE").then_some((processed, body["status"].clone())))
     })
@@ -208,16 +216,20 @@ async fn scenario(stack: &Stack<'_>, timeline: &Timeline) -> anyhow::Result<()> 
         ids.len()
     ));
 
-    let (status, body) = client.get(&path).await;
-    let during = body["status"].as_str().unwrap_or("?").to_owned();
+    let before = until("the job's summary", Duration::from_secs(60), summary).await?;
     stack.compose(&["up", "-d", "--no-build", "--scale", "worker=1"])?;
-    let (_, after) = client.get(&path).await;
+    let after = until("the job's summary", Duration::from_secs(60), summary).await?;
     timeline.mark(format!(
-        "--scale worker=1: began with the job {during} ({status}), {} items processed when it returned",
+        "--scale worker=1 done: begun with the job {} at {} items, returned at {} items",
+        before["status"].as_str().unwrap_or("?"),
+        before["processedCount"],
         after["processedCount"]
     ));
 
-    client.wait_until_done(ADVERTISER, &job, Duration::from_secs(600)).await;
+    until("the job to be DONE", Duration::from_secs(600), || async {
+        Ok(summary().await?.filter(|body| body["status"] == "DONE").map(|_| ()))
+    })
+    .await?;
     timeline.mark(format!("job {job} DONE"));
 
     let (status, body) = client.get(&format!("{path}?output=all")).await;
