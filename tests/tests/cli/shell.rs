@@ -12,6 +12,11 @@ async fn an_unreachable_api_is_named_by_its_url() {
     assert!(run.stderr.starts_with(&format!("error: could not reach the api at {url}: ")), "{run:?}");
     let run = ratify(&url, &[], &["jobs", "--advertiser", "1001"]).await;
     assert_eq!((run.code, run.stderr.as_str()), (USAGE, "error: no token: set RATIFY_TOKEN or pass --token\n"));
+    // https:// is spoken (rustls), not refused as a usage error.
+    let https = format!("https://127.0.0.1:{port}");
+    let run = ratify(&https, &[("RATIFY_TOKEN", "t")], &["jobs", "--advertiser", "1001"]).await;
+    assert_eq!(run.code, UNFINISHED, "{run:?}");
+    assert!(run.stderr.starts_with(&format!("error: could not reach the api at {https}: ")), "{run:?}");
 }
 
 #[tokio::test]
