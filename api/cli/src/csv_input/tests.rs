@@ -1,9 +1,17 @@
-//! CSV files as finance teams write them: good rows, every kind of bad row, parts, and
-//! amounts that must arrive exactly as written.
+//! CSV files as finance teams write them: good rows, every kind of bad row, parts,
+//! amounts that must arrive exactly as written, `;` separators and the CLI's own export.
 
 use serde_json::{json, Value};
 
-use super::{to_json, LineError};
+use super::{actions, LineError};
+
+/// The file as the JSON array it becomes, or its first bad row.
+fn to_json(bytes: &[u8]) -> Result<String, LineError> {
+    match actions(bytes) {
+        Ok(items) => Ok(format!("[{}]", items.iter().map(|i| i.get()).collect::<Vec<_>>().join(","))),
+        Err(mut errors) => Err(errors.remove(0)),
+    }
+}
 
 fn parse(text: &str) -> Result<Value, LineError> {
     to_json(text.as_bytes()).map(|json| serde_json::from_str(&json).expect("valid JSON"))
@@ -155,4 +163,54 @@ fn text_that_is_not_utf8_is_refused_with_its_line() {
     let e = to_json(file.as_slice()).expect_err("latin-1");
     assert_eq!(e.line, 3);
     assert!(e.message.contains("UTF-8"), "{e}");
+}
+
+#[test]
+fn every_bad_row_is_listed_not_only_the_first() {
+    let file = "action,transactionId,declineReason\n\
+                approve,1,\n\
+                approve,x,\n\
+                decline,2,\n\
+                approve,3\n\
+                refund,4,\n";
+    let lines: Vec<u64> = actions(file.as_bytes()).expect_err("four bad rows").iter().map(|e| e.line).collect();
+    assert_eq!(lines, [3, 4, 5, 6]);
+}
+
+#[test]
+fn semicolons_separate_columns_when_the_header_says_so() {
+    let file = "action;transactionId;amendReason;currency;saleAmount;parts\n\
+                approve;1;;;;\n\
+                amend;2;\"fix; again\";SEK;55.96;\"DEFAULT:44.76;EXISTING:11.20\"\n";
+    assert_eq!(
+        parse(file).unwrap(),
+        json!([
+            {"action": "approve", "transaction": {"transactionId": 1}},
+            {"action": "amend", "transaction": {
+                "transactionId": 2, "amendReason": "fix; again", "currency": "SEK", "saleAmount": 55.96,
+                "transactionParts": [{"commissionGroupCode": "DEFAULT", "amount": 44.76},
+                                     {"commissionGroupCode": "EXISTING", "amount": 11.20}]}},
+        ])
+    );
+    // A comma file whose cells hold semicolons stays a comma file.
+    let file = "action,transactionId,amendReason,currency,saleAmount,parts\n\
+                amend,2,fix,SEK,10,DEFAULT:5;EXISTING:5\n";
+    assert_eq!(parse(file).unwrap()[0]["transaction"]["transactionParts"][1]["amount"], 5);
+}
+
+#[test]
+fn the_cli_s_own_item_export_reads_back() {
+    // What `ratify job … --errors --csv` writes (output::ITEM_COLUMNS).
+    let file = "index,action,transactionId,orderRef,transactionDate,timezone,code,description\n\
+                3,approve,999999999,,,,[404 NOT_FOUND],\"no transaction 999999999, sorry\"\n\
+                4,approve,,SO-9,2026-11-14T10:15:00,Europe/Stockholm,[404 NOT_FOUND],no match\n";
+    assert_eq!(
+        parse(file).unwrap(),
+        json!([
+            {"action": "approve", "transaction": {"transactionId": 999999999}},
+            {"action": "approve", "transaction": {
+                "orderRef": "SO-9", "transactionDate": "2026-11-14T10:15:00", "timezone": "Europe/Stockholm"}},
+        ])
+    );
+    assert_eq!(crate::output::ITEM_COLUMNS.join(","), file.lines().next().unwrap());
 }

@@ -1,11 +1,13 @@
 //! A batch of actions read from a CSV file: a header row naming the columns (any order,
-//! any case), then one action per row. Every row is checked before anything is sent, and
-//! the first bad one is reported with its line number; the rows become the same JSON
-//! array a client would post, with amounts embedded exactly as written.
+//! any case), then one action per row, separated by `,` or by `;` (what Excel writes
+//! where the decimal separator is a comma). Every row is checked before anything is
+//! sent, and every bad one is reported with its line number; the rows become the same
+//! JSON actions a client would post, with amounts embedded exactly as written. The
+//! CLI's own item export (`ratify job … --csv`) reads back: its `index`, `code` and
+//! `description` columns are known and ignored.
 
 use std::collections::HashSet;
 use std::fmt;
-use std::io::Read;
 
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -43,6 +45,10 @@ const COLUMNS: [&str; 11] = [
     "saleAmount",
     "parts",
 ];
+
+/// Columns of the item export (`ratify job … --csv`) that say what happened, not what to
+/// do: accepted, so a file of failed items can be corrected and sent again, and ignored.
+const IGNORED: [&str; 3] = ["index", "code", "description"];
 
 #[derive(Serialize)]
 struct Item {
@@ -82,19 +88,34 @@ struct Part {
     amount: Box<RawValue>,
 }
 
-/// Reads the whole file and returns the JSON array text of its actions.
-pub fn to_json(reader: impl Read) -> Result<String, LineError> {
-    let mut csv = ::csv::ReaderBuilder::new().flexible(true).trim(::csv::Trim::All).from_reader(reader);
-    let header = csv.headers().map_err(|e| read_error(e, 1))?.clone();
-    let columns = columns(&header)?;
+/// Reads the whole file; returns its actions, each as the JSON text of one array
+/// element, or every bad row (the header's problem alone when the header is bad).
+pub fn actions(bytes: &[u8]) -> Result<Vec<Box<RawValue>>, Vec<LineError>> {
+    let mut csv = ::csv::ReaderBuilder::new()
+        .delimiter(delimiter(bytes))
+        .flexible(true)
+        .trim(::csv::Trim::All)
+        .from_reader(bytes);
+    let header = csv.headers().map_err(|e| vec![read_error(e, 1)])?.clone();
+    let columns = columns(&header).map_err(|e| vec![e])?;
     let mut items = Vec::new();
+    let mut errors = Vec::new();
     let mut record = ::csv::StringRecord::new();
     loop {
         let line = csv.position().line();
         match csv.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
-            Err(e) => return Err(read_error(e, line)),
+            // The reader goes on past text that is not UTF-8; after anything else it
+            // cannot be trusted to.
+            Err(e) => {
+                let utf8 = matches!(e.kind(), ::csv::ErrorKind::Utf8 { .. });
+                errors.push(read_error(e, line));
+                if utf8 {
+                    continue;
+                }
+                break;
+            }
         }
         let line = record.position().map_or(line, |p| p.line());
         // Spreadsheets like to end an export with rows of empty cells.
@@ -102,15 +123,42 @@ pub fn to_json(reader: impl Read) -> Result<String, LineError> {
             continue;
         }
         if record.len() != header.len() {
-            return Err(at(line, format!("the row has {} fields, the header {}", record.len(), header.len())));
+            errors.push(at(line, format!("the row has {} fields, the header {}", record.len(), header.len())));
+            continue;
         }
         let row = Row { columns: &columns, record: &record };
-        items.push(row.item().map_err(|message| at(line, message))?);
+        match row.item().and_then(|item| serde_json::value::to_raw_value(&item).map_err(|e| e.to_string())) {
+            Ok(item) => items.push(item),
+            Err(message) => errors.push(at(line, message)),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
     }
     if items.is_empty() {
-        return Err(at(1, "the file has no actions: a header row and at least one action row are needed"));
+        return Err(vec![at(1, "the file has no actions: a header row and at least one action row are needed")]);
     }
-    serde_json::to_string(&items).map_err(|e| at(1, format!("cannot write the batch: {e}")))
+    Ok(items)
+}
+
+/// `;` when the header line has more semicolons than commas outside quotes, else `,`.
+/// The header holds no amounts or parts, so its separators are the file's.
+fn delimiter(bytes: &[u8]) -> u8 {
+    let header = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
+    let (mut commas, mut semicolons, mut quoted) = (0, 0, false);
+    for b in header {
+        match b {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => commas += 1,
+            b';' if !quoted => semicolons += 1,
+            _ => {}
+        }
+    }
+    if semicolons > commas {
+        b';'
+    } else {
+        b','
+    }
 }
 
 fn read_error(e: ::csv::Error, line: u64) -> LineError {
@@ -121,14 +169,19 @@ fn read_error(e: ::csv::Error, line: u64) -> LineError {
     }
 }
 
-/// Maps each header cell to its column (index into [`COLUMNS`]).
-fn columns(header: &::csv::StringRecord) -> Result<Vec<usize>, LineError> {
+/// Maps each header cell to its column (index into [`COLUMNS`]; [`IGNORED`] ones to
+/// `None`).
+fn columns(header: &::csv::StringRecord) -> Result<Vec<Option<usize>>, LineError> {
     let mut seen = HashSet::new();
     let mut columns = Vec::with_capacity(header.len());
     for (i, name) in header.iter().enumerate() {
         // A file saved by Excel as "CSV UTF-8" starts with a byte order mark.
         let name = if i == 0 { name.trim_start_matches('\u{feff}') } else { name };
         let key: String = name.chars().filter(|c| !matches!(c, '_' | '-' | ' ')).collect::<String>().to_lowercase();
+        if IGNORED.contains(&key.as_str()) {
+            columns.push(None);
+            continue;
+        }
         let column = COLUMNS
             .iter()
             .position(|c| c.to_lowercase() == key)
@@ -136,7 +189,7 @@ fn columns(header: &::csv::StringRecord) -> Result<Vec<usize>, LineError> {
         if !seen.insert(column) {
             return Err(at(1, format!("column {} appears twice", COLUMNS[column])));
         }
-        columns.push(column);
+        columns.push(Some(column));
     }
     if !seen.contains(&0) {
         return Err(at(1, "the header has no action column"));
@@ -145,7 +198,7 @@ fn columns(header: &::csv::StringRecord) -> Result<Vec<usize>, LineError> {
 }
 
 struct Row<'a> {
-    columns: &'a [usize],
+    columns: &'a [Option<usize>],
     record: &'a ::csv::StringRecord,
 }
 
@@ -153,7 +206,7 @@ impl Row<'_> {
     /// The cell of a column, `None` when the column is absent or the cell empty.
     fn get(&self, name: &str) -> Option<&str> {
         let column = COLUMNS.iter().position(|c| *c == name)?;
-        let i = self.columns.iter().position(|c| *c == column)?;
+        let i = self.columns.iter().position(|c| *c == Some(column))?;
         self.record.get(i).filter(|v| !v.is_empty())
     }
 

@@ -1,48 +1,15 @@
 //! What the CLI prints: job summaries, counts by outcome code, and item lists as pretty
-//! JSON or CSV. Everything goes to the writer it is given (stdout in use, a buffer in
-//! tests); progress and hints go to stderr elsewhere.
+//! JSON or CSV, or with `--json` one JSON document for scripts. Everything goes to the
+//! writer it is given (stdout in use, a buffer in tests); progress and hints go to
+//! stderr elsewhere.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
-/// A job as `GET …/jobs/{id}` shows it (the item lists are read separately).
-#[derive(Deserialize, Debug, Clone)]
-#[serde(rename_all = "camelCase")]
-pub struct JobSummary {
-    pub job_id: String,
-    pub status: String,
-    pub transaction_count: u64,
-    pub processed_count: u64,
-    pub error_count: u64,
-    pub creation_date: String,
-    pub completion_date: Option<String>,
-}
-
-/// One item's outcome, with the api's fields in the api's order; fields this client does
-/// not know yet are kept, after them.
-#[derive(Serialize, Deserialize, Debug, Clone)]
-#[serde(rename_all = "camelCase")]
-pub struct Outcome {
-    pub index: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub transaction_id: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub order_ref: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub transaction_date: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub timezone: Option<String>,
-    pub code: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    #[serde(flatten)]
-    pub rest: BTreeMap<String, Value>,
-}
+use crate::wire::{JobSummary, Outcome};
 
 /// The columns of an item list as CSV, in the api's names.
 pub const ITEM_COLUMNS: [&str; 8] =
@@ -82,10 +49,24 @@ pub fn outcome_summary(out: &mut impl Write, job: &JobSummary, counts: &BTreeMap
     Ok(())
 }
 
+/// `--json`: one document, pretty-printed, then a newline.
+pub fn json(out: &mut impl Write, value: &impl Serialize) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    writeln!(out)
+}
+
+/// A job's summary with its counts by outcome code added as `outcomes`, for `--json`.
+pub fn with_outcomes(job: &JobSummary, counts: &BTreeMap<String, u64>) -> Value {
+    let mut value = serde_json::to_value(job).unwrap_or(Value::Null);
+    if let Value::Object(fields) = &mut value {
+        fields.insert("outcomes".to_owned(), serde_json::json!(counts));
+    }
+    value
+}
+
 /// An item list as the api gave it, pretty-printed.
 pub fn items_json(out: &mut impl Write, items: &[Outcome]) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, items)?;
-    writeln!(out)
+    json(out, &items)
 }
 
 /// An item list as CSV with [`ITEM_COLUMNS`]; absent values are empty cells.

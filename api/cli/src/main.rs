@@ -1,0 +1,95 @@
+//! `ratify`: the command-line client of Ratify's HTTP api, for finance teams (submit a
+//! batch from a JSON or CSV file, follow the job, export what failed) and for operators
+//! (advertisers, commission groups, tokens); docs/cli.md is its manual.
+//!
+//! This crate owns the command line, the reading of batch files, the retry policy and
+//! what is printed. It is a pure HTTP client: it may depend on an HTTP client (reqwest
+//! over rustls), clap, serde and small helpers, never on the server's crates (ratify-shared)
+//! or on sqlx, lapin or axum, so it builds in seconds and installs anywhere with
+//! `cargo install --path api/cli`. The tests hold it to that with `cargo tree`. The
+//! request and response bodies it exchanges live in [`wire`] alone.
+
+mod admin;
+mod args;
+mod batch;
+mod client;
+mod csv_input;
+mod error;
+mod job;
+mod number;
+mod output;
+mod retry;
+mod submit;
+mod wire;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{CommandFactory, Parser};
+
+use crate::args::{AdvertiserCommand, Cli, Command, GroupCommand, TokenCommand};
+use crate::client::Api;
+use crate::error::{exit, CliError};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            for line in e.lines().iter().filter(|l| !l.is_empty()) {
+                eprintln!("error: {line}");
+            }
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<u8, CliError> {
+    let user = || Api::new(&cli.url, cli.token.clone(), "set RATIFY_TOKEN or pass --token");
+    let admin = || Api::new(&cli.url, cli.admin_token.clone(), "set RATIFY_ADMIN_TOKEN or pass --admin-token");
+    let json = cli.json;
+    match &cli.command {
+        Command::Submit(args) => {
+            let limits = batch::Limits {
+                items: usize::try_from(args.max_items).unwrap_or(usize::MAX),
+                bytes: usize::try_from(args.max_bytes).unwrap_or(usize::MAX),
+            };
+            let submit = submit::Submit {
+                file: &args.file,
+                format: args.format,
+                advertiser: args.advertiser,
+                idempotency_key: args.idempotency_key.as_deref(),
+                limits,
+                wait: args.wait,
+                timeout: Duration::from_secs(args.timeout),
+                json,
+            };
+            submit::run(&user()?, submit).await
+        }
+        Command::Job(args) => {
+            let items = match (args.errors, args.all) {
+                (true, _) => job::Items::Errors,
+                (_, true) => job::Items::All,
+                _ => job::Items::None,
+            };
+            job::show(&user()?, args.advertiser, &args.id, items, args.csv, json).await
+        }
+        Command::Jobs(args) => job::list(&user()?, args.advertiser, args.limit, args.all_pages, json).await,
+        Command::Advertiser(AdvertiserCommand::Create { id, name, currency, groups }) => {
+            admin::create_advertiser(&admin()?, *id, name, currency, groups.clone(), json).await
+        }
+        Command::Group(GroupCommand::Set { advertiser, code, name, kind, value }) => {
+            let group = admin::group(None, name, kind, value).map_err(CliError::Usage)?;
+            admin::set_group(&admin()?, *advertiser, code, group, json).await
+        }
+        Command::Token(TokenCommand::Create { name, advertisers }) => {
+            admin::create_token(&admin()?, name, advertisers, json).await
+        }
+        Command::Token(TokenCommand::Revoke { id }) => admin::revoke_token(&admin()?, id, json).await,
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut Cli::command(), "ratify", &mut std::io::stdout().lock());
+            Ok(exit::APPLIED)
+        }
+    }
+}
