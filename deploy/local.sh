@@ -200,7 +200,7 @@ cmd_up() {
 Ratify is up:
   api:         http://$api_addr   (health: http://$api_addr/health)
   admin token: $TOKEN_FILE
-               export ADMIN_TOKEN=$(cat $TOKEN_FILE)   # the token itself is never printed
+               export ADMIN_TOKEN=\$(cat $TOKEN_FILE)   # the token itself is never printed
   logs:        $LOG_DIR/
   stop with:   deploy/local.sh down
 EOF
