@@ -190,3 +190,22 @@ async fn errors_have_the_one_error_shape() {
     let sent: BTreeSet<&String> = body.as_object().unwrap().keys().collect();
     assert_eq!(sent, documented);
 }
+
+/// Where the document as last reviewed is kept.
+const SNAPSHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/openapi/snapshot.json");
+
+/// The document is the reviewed snapshot: a change to a route, a handler's annotations or a
+/// wire type that changes what clients are promised shows up here, in review. After a
+/// deliberate change, `RATIFY_UPDATE_OPENAPI=1 cargo test -p ratify-api openapi` writes the
+/// new snapshot.
+#[test]
+fn the_document_is_the_reviewed_snapshot() {
+    let document = crate::routes::document().to_pretty_json().unwrap() + "\n";
+    if std::env::var_os("RATIFY_UPDATE_OPENAPI").is_some() {
+        std::fs::write(SNAPSHOT, &document).unwrap();
+    }
+    let snapshot = std::fs::read_to_string(SNAPSHOT).expect("the snapshot exists");
+    let (now, reviewed): (Value, Value) =
+        (serde_json::from_str(&document).unwrap(), serde_json::from_str(&snapshot).unwrap());
+    assert!(now == reviewed, "the OpenAPI document differs from {SNAPSHOT}: review the change, then update it");
+}
