@@ -87,6 +87,3 @@ impl Modify for RateLimited {
         }
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -1,3 +1,7 @@
+//! The router and its OpenAPI document, checked against each other: every documented
+//! operation is served, no other method is, the document served is the one assembled, and it
+//! is the reviewed snapshot.
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,7 +53,7 @@ fn router() -> Router {
         header_timeout_seconds: 10,
         max_connections: 16,
     };
-    crate::routes::router(AppState {
+    super::router(AppState {
         pool,
         publisher,
         admin_token_hash: crate::auth::hash(&config.admin_token).into(),
@@ -61,7 +65,7 @@ fn router() -> Router {
 }
 
 fn document() -> Value {
-    serde_json::from_str(&crate::routes::document().to_json().unwrap()).unwrap()
+    serde_json::from_str(&super::document().to_json().unwrap()).unwrap()
 }
 
 /// `(METHOD, path)` of every operation in the document.
@@ -192,15 +196,15 @@ async fn errors_have_the_one_error_shape() {
 }
 
 /// Where the document as last reviewed is kept.
-const SNAPSHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/openapi/snapshot.json");
+const SNAPSHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/routes/openapi.snapshot.json");
 
 /// The document is the reviewed snapshot: a change to a route, a handler's annotations or a
 /// wire type that changes what clients are promised shows up here, in review. After a
-/// deliberate change, `RATIFY_UPDATE_OPENAPI=1 cargo test -p ratify-api openapi` writes the
+/// deliberate change, `RATIFY_UPDATE_OPENAPI=1 cargo test -p ratify-api snapshot` writes the
 /// new snapshot.
 #[test]
 fn the_document_is_the_reviewed_snapshot() {
-    let document = crate::routes::document().to_pretty_json().unwrap() + "\n";
+    let document = super::document().to_pretty_json().unwrap() + "\n";
     if std::env::var_os("RATIFY_UPDATE_OPENAPI").is_some() {
         std::fs::write(SNAPSHOT, &document).unwrap();
     }
