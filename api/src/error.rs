@@ -4,7 +4,7 @@
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use ratify_wire::ErrorBody;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -34,12 +34,6 @@ pub enum ApiError {
     Unavailable,
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
-}
-
-#[derive(Serialize)]
-struct Body<'a> {
-    error: &'a str,
-    description: String,
 }
 
 impl ApiError {
@@ -73,7 +67,7 @@ impl IntoResponse for ApiError {
         if let ApiError::Internal(cause) = &self {
             tracing::error!(error = ?cause, "request failed");
         }
-        let body = Body { error: code, description: self.to_string() };
+        let body = ErrorBody { error: code.to_owned(), description: self.to_string() };
         let mut response = (status, axum::Json(body)).into_response();
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
@@ -111,7 +105,7 @@ fn http_layer_error(status: StatusCode) -> (String, String) {
 /// The JSON error body for an HTTP-layer answer of `status`.
 pub fn http_layer_body(status: StatusCode) -> Vec<u8> {
     let (code, description) = http_layer_error(status);
-    serde_json::to_vec(&Body { error: &code, description }).expect("an error body serialises")
+    serde_json::to_vec(&ErrorBody { error: code, description }).expect("an error body serialises")
 }
 
 /// Gives every error answer that has no body (the request timeout's `408`, and any other a
@@ -165,40 +159,6 @@ impl From<JsonRejection> for ApiError {
                 ApiError::PayloadTooLarge("PAYLOAD_TOO_LARGE", "the body is too large".to_owned())
             }
             other => ApiError::BadRequest("JSON_PARSE_ERROR", other.body_text()),
-        }
-    }
-}
-
-/// `Path`, `Query` and `Json` extractors whose rejections speak the api's error shape.
-pub mod extract {
-    use axum::extract::{FromRequest, FromRequestParts};
-
-    use super::ApiError;
-    use crate::state::AppState;
-
-    #[derive(FromRequestParts)]
-    #[from_request(via(axum::extract::Path), rejection(ApiError))]
-    pub struct Path<T>(pub T);
-
-    #[derive(FromRequestParts)]
-    #[from_request(via(axum::extract::Query), rejection(ApiError))]
-    pub struct Query<T>(pub T);
-
-    /// A JSON body, read like every other body ([`crate::body::read_body`]: held to
-    /// `RATIFY_MAX_BODY_BYTES`, gzip inflated).
-    pub struct Json<T>(pub T);
-
-    impl<T: serde::de::DeserializeOwned> FromRequest<AppState> for Json<T> {
-        type Rejection = ApiError;
-
-        async fn from_request(request: axum::extract::Request, state: &AppState) -> Result<Self, ApiError> {
-            if !crate::body::is_json(request.headers()) {
-                return Err(ApiError::UnsupportedMediaType);
-            }
-            let (parts, body) = request.into_parts();
-            let bytes = crate::body::read_body(&parts.headers, body, state.config.max_body_bytes).await?;
-            let axum::Json(value) = axum::Json::<T>::from_bytes(&bytes)?;
-            Ok(Json(value))
         }
     }
 }

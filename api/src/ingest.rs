@@ -10,43 +10,17 @@ use ratify_shared::db::transactions::NewTransactions;
 use ratify_shared::localtime;
 use ratify_shared::money::{parse_minor, Currency, UnknownCurrency};
 use ratify_shared::text::{self, TextKind};
-use serde::Deserialize;
-use serde_json::value::RawValue;
+use ratify_wire::NewTransaction;
 use std::collections::HashMap;
 
-use crate::body::{is_json, read_body};
 use crate::error::ApiError;
+use crate::extract::{is_json, read_body};
 use crate::state::AppState;
 
 /// The most transactions one request may record.
 pub const MAX_RECORDS: usize = 100_000;
 /// Rows per insert statement.
 const INSERT_SLICE: usize = 10_000;
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct NewTransaction<'a> {
-    order_ref: String,
-    transaction_date: String,
-    timezone: String,
-    #[serde(borrow)]
-    sale_amount: &'a RawValue,
-    currency: String,
-    #[serde(borrow, default)]
-    transaction_parts: Option<Vec<NewPart<'a>>>,
-    #[serde(default)]
-    publisher_id: Option<i64>,
-    #[serde(default)]
-    click_ref: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct NewPart<'a> {
-    commission_group_code: String,
-    #[serde(borrow)]
-    amount: &'a RawValue,
-}
 
 pub async fn record(
     state: &AppState,
@@ -143,7 +117,7 @@ fn parse(bytes: &[u8], currency: Currency, rates: &HashMap<String, Rate>) -> Res
             .first()
             .ok_or_else(|| bad("transactionDate does not exist in that timezone (daylight-saving gap)".to_owned()))?;
         let exponent = currency.exponent();
-        let sale = parse_minor(item.sale_amount.get(), exponent).map_err(|e| bad(format!("saleAmount {e}")))?;
+        let sale = parse_minor(item.sale_amount.as_str(), exponent).map_err(|e| bad(format!("saleAmount {e}")))?;
         let requested = match &item.transaction_parts {
             None => vec![(DEFAULT_GROUP.to_owned(), sale)],
             Some(parts) if parts.is_empty() || parts.len() > ratify_shared::batch::MAX_PARTS => {
@@ -153,7 +127,7 @@ fn parse(bytes: &[u8], currency: Currency, rates: &HashMap<String, Rate>) -> Res
                 .iter()
                 .enumerate()
                 .map(|(p, part)| {
-                    parse_minor(part.amount.get(), exponent)
+                    parse_minor(part.amount.as_str(), exponent)
                         .map(|amount| (part.commission_group_code.clone(), amount))
                         .map_err(|e| bad(format!("transactionParts[{p}].amount {e}")))
                 })

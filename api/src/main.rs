@@ -2,10 +2,10 @@
 //! `ratify-api migrate` applies the database migrations once and exits.
 
 mod auth;
-mod body;
 mod config;
 mod cursor;
 mod error;
+mod extract;
 mod ingest;
 mod metrics;
 mod openapi;

@@ -1,20 +1,20 @@
-//! The api's OpenAPI document, generated from the handlers' `#[utoipa::path]` annotations
-//! and the wire types (`ToSchema`), served at `GET /openapi.json`.
-//!
-//! Bodies the api parses by hand (the batch of actions, the recorded transactions) and
-//! values it writes without a Rust type of their own are described by schema-only types
-//! here. `shared/` knows nothing of this.
+//! The api's OpenAPI document, assembled: the operations come from the router's own
+//! declarations (`crate::routes`, utoipa-axum's `routes!` over each handler's
+//! `#[utoipa::path]`), the bodies from the wire types (`ratify_wire`, `ToSchema`). This
+//! module adds what belongs to no one route: the description, the tags, the two bearer
+//! schemes, and the `429` every advertiser route may answer. It knows no route.
 
-use std::sync::LazyLock;
-
-use axum::http::header;
-use axum::response::IntoResponse;
+use ratify_wire::{Amount, DecimalNumber, ErrorBody};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{admin, batch, jobs, ops, transactions};
-
-pub use schemas::*;
+/// The whole document: `operations` (as the router collected them) within the frame.
+pub fn assemble(operations: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    let mut document = Frame::openapi().merge_from(operations);
+    BearerTokens.modify(&mut document);
+    RateLimited.modify(&mut document);
+    document
+}
 
 #[derive(OpenApi)]
 #[openapi(
@@ -28,24 +28,7 @@ pub use schemas::*;
             that takes longer than 60 seconds is cut with `408`.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
-    paths(
-        ops::health,
-        ops::ready,
-        openapi_json,
-        crate::metrics::render,
-        admin::create_advertiser,
-        admin::put_group,
-        admin::create_token,
-        admin::revoke_token,
-        transactions::record,
-        transactions::list,
-        transactions::get_one,
-        batch::submit_batch,
-        jobs::get_job,
-        jobs::list_jobs,
-    ),
     components(schemas(ErrorBody, Amount, DecimalNumber)),
-    modifiers(&BearerTokens, &RateLimited),
     tags(
         (name = "validation", description = "Batches of approve, decline and amend actions, and their jobs."),
         (name = "transactions", description = "Recording and reading the transactions that validation acts on."),
@@ -53,7 +36,7 @@ pub use schemas::*;
         (name = "operations", description = "Liveness, readiness and this document."),
     ),
 )]
-pub struct ApiDoc;
+struct Frame;
 
 /// The two bearer schemes: the operator's `ADMIN_TOKEN` and advertiser tokens.
 struct BearerTokens;
@@ -104,26 +87,3 @@ impl Modify for RateLimited {
         }
     }
 }
-
-/// The document as served, rendered once.
-static DOCUMENT: LazyLock<String> =
-    LazyLock::new(|| ApiDoc::openapi().to_json().expect("the OpenAPI document serializes"));
-
-/// This OpenAPI document.
-#[utoipa::path(
-    get,
-    path = "/openapi.json",
-    tag = "operations",
-    responses((status = 200, description = "The OpenAPI 3.1 document of this api.", body = Object,
-        content_type = "application/json")),
-)]
-pub async fn openapi_json() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], DOCUMENT.as_str())
-}
-
-/// Schema-only types: they describe JSON the api reads or writes, and are never built.
-#[allow(dead_code)]
-mod schemas;
-
-#[cfg(test)]
-mod tests;

@@ -1,96 +1,16 @@
-//! How transactions and jobs look on the wire.
+//! How stored transactions, jobs and commission groups become the bodies the api sends
+//! (`ratify_wire`): dates rendered in a zone, money in its currency's digits.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
+use ratify_shared::db::advertisers::GroupRow;
 use ratify_shared::db::jobs::{JobRow, OutcomeRow};
 use ratify_shared::db::transactions::{HistoryRow, TransactionRow};
-use ratify_shared::job::OutcomeCode;
-use ratify_shared::money::{Currency, JsonAmount, UnknownCurrency};
-use serde::Serialize;
+use ratify_shared::job;
+use ratify_shared::money::{Currency, UnknownCurrency};
+use ratify_wire::TransactionView;
+use ratify_wire::{Amount, DecimalNumber, GroupView, HistoryView, JobView, Money, OutcomeCode, OutcomeView, PartView};
 use serde_json::value::RawValue;
-use utoipa::ToSchema;
-use uuid::Uuid;
-
-/// An amount of money in a currency.
-#[derive(Serialize, ToSchema)]
-pub struct Money {
-    #[schema(value_type = crate::openapi::Amount)]
-    pub amount: JsonAmount,
-    /// ISO 4217 code.
-    #[schema(example = "SEK")]
-    pub currency: String,
-}
-
-/// One part of a transaction: the share of the sale paid by one commission group.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PartView {
-    #[schema(example = "DEFAULT")]
-    pub commission_group_code: String,
-    #[schema(value_type = crate::openapi::Amount)]
-    pub amount: JsonAmount,
-    #[schema(value_type = crate::openapi::Amount)]
-    pub commission_amount: JsonAmount,
-}
-
-/// A transaction. Dates are RFC 3339 with the offset of the listing's `timezone`, or, for a
-/// single transaction, of the zone it was recorded in.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct TransactionView {
-    pub id: i64,
-    pub advertiser_id: i64,
-    pub order_ref: String,
-    #[schema(example = "2026-11-14T10:15:00+01:00")]
-    pub transaction_date: String,
-    /// The IANA zone the transaction was recorded in.
-    #[schema(example = "Europe/Stockholm")]
-    pub timezone: String,
-    #[schema(value_type = crate::openapi::CommissionStatus)]
-    pub commission_status: String,
-    pub sale_amount: Money,
-    pub commission_amount: Money,
-    pub transaction_parts: Vec<PartView>,
-    #[schema(required = true)]
-    pub decline_reason: Option<String>,
-    pub amended: bool,
-    #[schema(required = true)]
-    pub amend_reason: Option<String>,
-    #[schema(required = true)]
-    pub old_sale_amount: Option<Money>,
-    #[schema(required = true)]
-    pub old_commission_amount: Option<Money>,
-    #[schema(required = true)]
-    pub validation_date: Option<String>,
-    #[schema(required = true)]
-    pub publisher_id: Option<i64>,
-    #[schema(required = true)]
-    pub click_ref: Option<String>,
-    /// Every change, oldest first: present on `GET /advertisers/{aid}/transactions/{id}`, absent
-    /// from listings.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub history: Option<Vec<HistoryView>>,
-}
-
-/// One change of a transaction: when, by which job item, from what to what.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct HistoryView {
-    #[schema(example = "2026-11-14T10:15:00.123Z")]
-    pub date: String,
-    /// The job whose item made the change.
-    #[schema(required = true)]
-    pub job_id: Option<Uuid>,
-    /// The item's index in that job's batch.
-    #[schema(required = true)]
-    pub item_index: Option<i32>,
-    #[schema(value_type = crate::openapi::ActionKind)]
-    pub action: String,
-    #[schema(value_type = crate::openapi::HistorySnapshot)]
-    pub from: Box<RawValue>,
-    #[schema(value_type = crate::openapi::HistorySnapshot)]
-    pub to: Box<RawValue>,
-}
 
 pub fn instant(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
@@ -109,7 +29,8 @@ pub fn transaction(
 ) -> Result<TransactionView, UnknownCurrency> {
     let currency: Currency = row.currency.parse()?;
     let zone = zone.or_else(|| row.timezone.parse().ok()).unwrap_or(Tz::UTC);
-    let money = |minor: i64| Money { amount: JsonAmount::new(minor, currency), currency: currency.code().to_owned() };
+    let amount = |minor: i64| Amount::from_minor(minor, currency.exponent());
+    let money = |minor: i64| Money { amount: amount(minor), currency: currency.code().to_owned() };
     Ok(TransactionView {
         id: row.id,
         advertiser_id: row.advertiser_id,
@@ -125,8 +46,8 @@ pub fn transaction(
             .into_iter()
             .map(|p| PartView {
                 commission_group_code: p.code,
-                amount: JsonAmount::new(p.amount, currency),
-                commission_amount: JsonAmount::new(p.commission, currency),
+                amount: amount(p.amount),
+                commission_amount: amount(p.commission),
             })
             .collect(),
         decline_reason: row.decline_reason,
@@ -153,25 +74,6 @@ fn history_entry(row: HistoryRow) -> Option<HistoryView> {
 }
 
 /// A job's summary.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct JobView {
-    pub job_id: Uuid,
-    #[schema(value_type = crate::openapi::JobState)]
-    pub status: String,
-    pub transaction_count: i32,
-    pub processed_count: i32,
-    pub error_count: i32,
-    /// Same values as `transactionCount` and `errorCount`, as in Awin's detailed output.
-    pub transactions: i32,
-    pub errors: i32,
-    #[schema(example = "2026-11-14T10:15:00.123Z")]
-    pub creation_date: String,
-    /// Set when the job is `DONE`.
-    #[schema(required = true, example = "2026-11-14T10:15:02.456Z")]
-    pub completion_date: Option<String>,
-}
-
 pub fn job(row: &JobRow) -> JobView {
     JobView {
         job_id: row.id,
@@ -186,32 +88,9 @@ pub fn job(row: &JobRow) -> JobView {
     }
 }
 
-/// One batch item's outcome. The reference fields echo what the item sent; `transactionId` is
-/// the resolved id when the transaction was found.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct OutcomeView {
-    /// The item's position in the submitted array.
-    pub index: i32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub transaction_id: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub order_ref: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub transaction_date: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub timezone: Option<String>,
-    #[schema(value_type = crate::openapi::OutcomeCode)]
-    pub code: &'static str,
-    /// Why, for any code but `[200 OK]`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-}
-
+/// One item's outcome; a code no outcome has reads as the give-up's `500`.
 pub fn outcome(row: OutcomeRow) -> OutcomeView {
-    let code = OutcomeCode::from_status(row.code).unwrap_or(OutcomeCode::Internal);
+    let code = job::OutcomeCode::from_status(row.code).unwrap_or(job::OutcomeCode::Internal);
     OutcomeView {
         index: row.item_index,
         action: row.action,
@@ -219,7 +98,48 @@ pub fn outcome(row: OutcomeRow) -> OutcomeView {
         order_ref: row.order_ref,
         transaction_date: row.transaction_date,
         timezone: row.timezone,
-        code: code.label(),
+        code: outcome_code(code),
         description: row.description,
+    }
+}
+
+fn outcome_code(code: job::OutcomeCode) -> OutcomeCode {
+    match code {
+        job::OutcomeCode::Ok => OutcomeCode::Ok,
+        job::OutcomeCode::NotModified => OutcomeCode::NotModified,
+        job::OutcomeCode::BadRequest => OutcomeCode::BadRequest,
+        job::OutcomeCode::NotFound => OutcomeCode::NotFound,
+        job::OutcomeCode::Unprocessable => OutcomeCode::Unprocessable,
+        job::OutcomeCode::Internal => OutcomeCode::Internal,
+    }
+}
+
+/// A commission group as stored; its value without padding zeros (5 stays 5).
+pub fn group(row: GroupRow) -> Result<GroupView, serde_json::Error> {
+    let value = DecimalNumber::parse(row.value.normalize().to_string())?;
+    Ok(GroupView { code: row.code, name: row.name, kind: row.kind, value })
+}
+
+#[cfg(test)]
+mod tests {
+    use ratify_shared::money::format_minor;
+
+    use super::*;
+
+    #[test]
+    fn outcome_codes_are_sent_with_their_labels() {
+        for code in job::OutcomeCode::ALL {
+            let sent = serde_json::to_value(outcome_code(code)).unwrap();
+            assert_eq!(sent, code.label());
+        }
+    }
+
+    #[test]
+    fn amounts_are_written_as_the_domain_formats_them() {
+        for exponent in [0, 2, 3] {
+            for minor in [0, 1, 5, 9, 10, 99, 100, 101, 999, 1000, 5596, 12550, -5, -1000, i64::MAX, i64::MIN + 1] {
+                assert_eq!(Amount::from_minor(minor, exponent).as_str(), format_minor(minor, exponent), "{minor}");
+            }
+        }
     }
 }

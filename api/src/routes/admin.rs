@@ -8,79 +8,18 @@ use ratify_shared::db;
 use ratify_shared::db::advertisers::GroupRow;
 use ratify_shared::money::Currency;
 use ratify_shared::text::{self, TextKind};
+use ratify_wire::{AdvertiserView, CreatedToken, ErrorBody, GroupView, NewAdvertiser, NewGroup, NewToken};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::{self, Admin};
-use crate::error::extract::{Json as Body, Path};
 use crate::error::ApiError;
-use crate::openapi::ErrorBody;
+use crate::extract::{Json as Body, Path};
 use crate::state::AppState;
-
-/// A new advertiser. A `DEFAULT` group (0 %) is added when `commissionGroups` has none.
-#[derive(Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(example = json!({"id": 1001, "name": "Store SE", "currency": "SEK", "commissionGroups": [
-    {"code": "DEFAULT", "name": "Default", "type": "percentage", "value": 10}]}))]
-pub struct NewAdvertiser {
-    /// A positive integer chosen by the operator.
-    #[schema(minimum = 1)]
-    id: i64,
-    /// 1 to 255 characters.
-    name: String,
-    /// ISO 4217 code; every amount of the advertiser is in it.
-    #[schema(example = "SEK")]
-    currency: String,
-    #[serde(default)]
-    commission_groups: Vec<NewGroup>,
-}
-
-/// A commission group definition. In `PUT .../commission-groups/{code}` the code comes from
-/// the path and `code` here is ignored; in `POST /admin/advertisers` it is required.
-#[derive(Deserialize, ToSchema)]
-pub struct NewGroup {
-    /// 1 to 64 characters.
-    #[serde(default)]
-    #[schema(example = "DEFAULT")]
-    code: Option<String>,
-    name: String,
-    #[serde(rename = "type")]
-    #[schema(value_type = crate::openapi::GroupType)]
-    kind: String,
-    /// A non-negative JSON number: a percentage (at most 100) of the part's amount, or a fixed
-    /// amount in the advertiser's currency paid per part whose amount is above zero.
-    #[schema(value_type = crate::openapi::DecimalNumber)]
-    value: Box<RawValue>,
-}
-
-/// An advertiser with all its commission groups.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct AdvertiserView {
-    id: i64,
-    name: String,
-    currency: String,
-    commission_groups: Vec<GroupView>,
-}
-
-/// A commission group as stored.
-#[derive(Serialize, ToSchema)]
-pub struct GroupView {
-    code: String,
-    name: String,
-    #[serde(rename = "type")]
-    #[schema(value_type = crate::openapi::GroupType)]
-    kind: String,
-    #[schema(value_type = crate::openapi::DecimalNumber)]
-    value: Box<RawValue>,
-}
+use crate::views;
 
 fn group_view(row: GroupRow) -> Result<GroupView, ApiError> {
-    let value = RawValue::from_string(row.value.normalize().to_string()).map_err(|e| ApiError::Internal(e.into()))?;
-    Ok(GroupView { code: row.code, name: row.name, kind: row.kind, value })
+    views::group(row).map_err(|e| ApiError::Internal(e.into()))
 }
 
 /// Refuses a name or code holding text no stored value may hold.
@@ -98,7 +37,7 @@ fn group_row(code: &str, group: &NewGroup, currency: Currency) -> Result<GroupRo
     identifier(&format!("group {code}: name"), &group.name)?;
     let kind = GroupKind::parse(&group.kind)
         .ok_or_else(|| ApiError::bad_request(format!("group {code}: type must be percentage or fixed")))?;
-    let value = parse_group_value(kind, group.value.get(), currency.exponent())
+    let value = parse_group_value(kind, group.value.as_str(), currency.exponent())
         .map_err(|e| ApiError::bad_request(format!("group {code}: {e}")))?;
     // Values are parsed so that every one makes a rate; a stored value that would not is
     // refused all the same.
@@ -215,30 +154,6 @@ pub async fn put_group(
     db::advertisers::upsert_group(&mut tx, advertiser_id, &row).await?;
     tx.commit().await?;
     Ok(Json(group_view(row)?))
-}
-
-/// A new advertiser token.
-#[derive(Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(example = json!({"name": "finance-bot", "advertiserIds": [1001, 1002]}))]
-pub struct NewToken {
-    /// 1 to 255 characters.
-    name: String,
-    /// The advertisers the token is granted: at least one, each existing.
-    advertiser_ids: Vec<i64>,
-}
-
-/// A created token. `token` is shown this once; only its hash is stored.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CreatedToken {
-    /// The token's id, for `DELETE /admin/tokens/{id}`.
-    id: Uuid,
-    /// The bearer secret.
-    #[schema(example = "rat_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")]
-    token: String,
-    name: String,
-    advertiser_ids: Vec<i64>,
 }
 
 /// Creates an advertiser token (shown once).

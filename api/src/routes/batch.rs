@@ -5,26 +5,14 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
 use ratify_shared::batch::array::{self, ArrayError, ElementCounter};
-use serde::Serialize;
+use ratify_wire::{Accepted, BatchAction, ErrorBody};
 use sha2::{Digest, Sha256};
-use utoipa::ToSchema;
-use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::body::{is_json, read_body_with};
-use crate::error::extract::Path;
 use crate::error::ApiError;
-use crate::openapi::ErrorBody;
+use crate::extract::{is_json, read_body_with, Path};
 use crate::state::AppState;
 use crate::submit;
-
-/// The accepted job: from now on it and all its items are durable, and every item will get
-/// exactly one outcome.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Accepted {
-    pub job_id: Uuid,
-}
 
 const MAX_KEY_LEN: usize = 255;
 
@@ -42,7 +30,7 @@ const MAX_KEY_LEN: usize = 255;
                 hours returns the first `jobId` and creates nothing; with a different body it is a `422`."),
     ),
     request_body(
-        content = Vec<crate::openapi::BatchAction>,
+        content = Vec<BatchAction>,
         content_type = "application/json",
         description = "A JSON array of actions, at most `RATIFY_MAX_BATCH_ITEMS` (default 100,000); may be sent \
             with `Content-Encoding: gzip`.",

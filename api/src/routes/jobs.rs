@@ -8,15 +8,15 @@ use axum::Json;
 use futures::TryStreamExt;
 use ratify_shared::db;
 use ratify_shared::db::jobs::OutcomeRow;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use ratify_wire::{ErrorBody, JobPage, JobStatus};
+use serde::Deserialize;
+use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::cursor;
-use crate::error::extract::{Path, Query};
 use crate::error::ApiError;
-use crate::openapi::ErrorBody;
+use crate::extract::{Path, Query};
 use crate::output_cache::{Fill, Filler, OutputCache};
 use crate::state::AppState;
 use crate::stream::ArrayWriter;
@@ -26,7 +26,7 @@ use crate::views;
 pub struct JobParams {
     /// Add the item outcomes, in index order: `errors` fills `failedTransactions` with the failed
     /// items, `all` fills `allTransactions` with every item. Absent: the summary only.
-    #[param(value_type = crate::openapi::JobOutput, inline, required = false)]
+    #[param(value_type = ratify_wire::JobOutput, inline, required = false)]
     output: Option<String>,
 }
 
@@ -49,7 +49,7 @@ enum Output {
         JobParams,
     ),
     responses(
-        (status = 200, description = "The job.", body = crate::openapi::JobStatus),
+        (status = 200, description = "The job.", body = JobStatus),
         (status = 400, description = "`output` is neither `errors` nor `all` (`BAD_REQUEST`).", body = ErrorBody),
         (status = 401, description = "Missing or unknown bearer token (`UNAUTHORIZED`).", body = ErrorBody),
         (status = 403, description = "The token is not granted this advertiser (`FORBIDDEN`).", body = ErrorBody),
@@ -80,19 +80,17 @@ pub async fn get_job(
     let mut tx = state.pool.begin().await?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
     let job = db::jobs::get(&mut tx, advertiser_id, id).await?.ok_or_else(not_found)?;
-    let summary = serde_json::to_vec(&views::job(&job)).map_err(|e| ApiError::Internal(e.into()))?;
-    // The summary object without its closing brace, to which the item lists are added.
-    let head = &summary[..summary.len() - 1];
-    if output == Output::Summary {
-        let mut body = head.to_vec();
-        body.extend_from_slice(br#","failedTransactions":null,"allTransactions":null}"#);
-        return Ok(json(body));
-    }
-    let (prefix, suffix): (Vec<u8>, &'static [u8]) = match output {
-        Output::Errors => ([head, br#","failedTransactions":"#].concat(), br#","allTransactions":null}"#),
-        _ => ([head, br#","failedTransactions":null,"allTransactions":"#].concat(), b"}"),
+    let summary = views::job(&job);
+    let errors_only = match output {
+        Output::Summary => {
+            return Ok(
+                Json(JobStatus { job: summary, failed_transactions: None, all_transactions: None }).into_response()
+            )
+        }
+        Output::Errors => true,
+        Output::All => false,
     };
-    let errors_only = output == Output::Errors;
+    let (prefix, suffix) = framing(&summary, errors_only).map_err(|e| ApiError::Internal(e.into()))?;
     let listing = Listing { advertiser_id, job_id: id, errors_only, prefix, suffix };
     if job.status != "DONE" {
         return Ok(crate::stream::json_body(listing.stream(tx, None)));
@@ -117,6 +115,19 @@ pub async fn get_job(
         }
     };
     Ok(crate::stream::json_body(body))
+}
+
+/// What goes before and after the streamed item list of a [`JobStatus`]: the summary's
+/// fields, then the list asked for, the other list `null`.
+fn framing(summary: &ratify_wire::JobView, errors_only: bool) -> serde_json::Result<(Vec<u8>, &'static [u8])> {
+    let summary = serde_json::to_vec(summary)?;
+    // The summary object without its closing brace, to which the item lists are added.
+    let head = &summary[..summary.len() - 1];
+    Ok(if errors_only {
+        ([head, br#","failedTransactions":"#].concat(), br#","allTransactions":null}"#)
+    } else {
+        ([head, br#","failedTransactions":null,"allTransactions":"#].concat(), b"}")
+    })
 }
 
 fn json(body: impl Into<axum::body::Body>) -> Response {
@@ -187,16 +198,6 @@ pub struct ListParams {
     cursor: Option<String>,
 }
 
-/// A page of the advertiser's jobs of the last 60 days, newest first, without item lists.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct JobPage {
-    jobs: Vec<views::JobView>,
-    /// Pass as `cursor` for the next page; `null` on the last page.
-    #[schema(required = true)]
-    next_cursor: Option<String>,
-}
-
 const DEFAULT_PAGE: i64 = 50;
 const MAX_PAGE: i64 = 500;
 
@@ -243,4 +244,50 @@ pub async fn list_jobs(
         .then(|| rows.last().map(|j| cursor::issue(secret, advertiser_id, j.created_at, j.id)))
         .flatten();
     Ok(Json(JobPage { jobs: rows.iter().map(views::job).collect(), next_cursor }))
+}
+
+#[cfg(test)]
+mod tests {
+    use ratify_wire::{JobView, OutcomeCode, OutcomeView};
+
+    use super::*;
+
+    /// The streamed answer is byte for byte what serialising the one `JobStatus` type gives.
+    #[test]
+    fn streamed_job_status_is_the_wire_type() {
+        let job = JobView {
+            job_id: Uuid::nil(),
+            status: "DONE".to_owned(),
+            transaction_count: 2,
+            processed_count: 2,
+            error_count: 1,
+            transactions: 2,
+            errors: 1,
+            creation_date: "2026-11-14T10:15:00.123Z".to_owned(),
+            completion_date: None,
+        };
+        let item = |index, code| OutcomeView {
+            index,
+            action: Some("approve".to_owned()),
+            transaction_id: Some(7),
+            order_ref: None,
+            transaction_date: None,
+            timezone: None,
+            code,
+            description: None,
+        };
+        let items = vec![item(0, OutcomeCode::Ok), item(1, OutcomeCode::NotFound)];
+        for errors_only in [true, false] {
+            let (prefix, suffix) = framing(&job, errors_only).unwrap();
+            let mut writer = ArrayWriter::new(&prefix);
+            let mut streamed = Vec::new();
+            for item in &items {
+                streamed.extend(writer.push(item).unwrap().unwrap_or_default());
+            }
+            streamed.extend(writer.finish(suffix));
+            let (failed, all) = if errors_only { (Some(items.clone()), None) } else { (None, Some(items.clone())) };
+            let whole = JobStatus { job: job.clone(), failed_transactions: failed, all_transactions: all };
+            assert_eq!(String::from_utf8(streamed).unwrap(), serde_json::to_string(&whole).unwrap());
+        }
+    }
 }

@@ -1,4 +1,7 @@
-//! The router: every route of the api.
+//! The router: every route of the api, each declared once, in [`api`]. The OpenAPI
+//! document is collected from the same declarations (utoipa-axum's `routes!` reads each
+//! handler's `#[utoipa::path]` for both its path and method and its documentation), so a
+//! route cannot be served undocumented, nor documented unserved.
 
 pub mod admin;
 pub mod batch;
@@ -9,33 +12,48 @@ pub mod transactions;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, post, put};
-use axum::Router;
+use axum::{Extension, Router};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::ApiError;
 use crate::state::AppState;
+
+/// Every route, with its documentation. One `routes!` per path, its handlers one per method.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(ops::health))
+        .routes(routes!(ops::ready))
+        .routes(routes!(ops::openapi_json))
+        .routes(routes!(crate::metrics::render))
+        .routes(routes!(admin::create_advertiser))
+        .routes(routes!(admin::put_group))
+        .routes(routes!(admin::create_token))
+        .routes(routes!(admin::revoke_token))
+        .routes(routes!(transactions::record, transactions::list))
+        .routes(routes!(batch::submit_batch))
+        .routes(routes!(jobs::list_jobs))
+        .routes(routes!(jobs::get_job))
+        .routes(routes!(transactions::get_one))
+}
+
+/// The OpenAPI document of [`api`], whole, as [`router`] serves it.
+#[cfg(test)]
+pub fn document() -> utoipa::openapi::OpenApi {
+    crate::openapi::assemble(api().into_openapi())
+}
 
 pub fn router(state: AppState) -> Router {
     // Bodies read by extractors (admin routes); the batch and recording routes read their
     // raw bodies against their own limits.
     let body_limit = state.config.max_body_bytes;
     let request_timeout = Duration::from_secs(state.config.request_timeout_seconds);
-    Router::new()
-        .route("/health", get(ops::health))
-        .route("/ready", get(ops::ready))
-        .route("/openapi.json", get(crate::openapi::openapi_json))
-        .route("/metrics", get(crate::metrics::render))
-        .route("/admin/advertisers", post(admin::create_advertiser))
-        .route("/admin/advertisers/{id}/commission-groups/{code}", put(admin::put_group))
-        .route("/admin/tokens", post(admin::create_token))
-        .route("/admin/tokens/{id}", delete(admin::revoke_token))
-        .route("/advertisers/{aid}/transactions", post(transactions::record).get(transactions::list))
-        .route("/advertisers/{aid}/transactions/batch", post(batch::submit_batch))
-        .route("/advertisers/{aid}/transactions/jobs", get(jobs::list_jobs))
-        .route("/advertisers/{aid}/transactions/jobs/{job_id}", get(jobs::get_job))
-        .route("/advertisers/{aid}/transactions/{id}", get(transactions::get_one))
+    let (routes, operations) = api().split_for_parts();
+    let document = crate::openapi::assemble(operations).to_json().expect("the OpenAPI document serializes");
+    routes
+        .layer(Extension(ops::Document(document.into())))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
@@ -54,3 +72,6 @@ async fn not_found() -> ApiError {
 async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
 }
+
+#[cfg(test)]
+mod tests;

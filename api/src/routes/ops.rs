@@ -1,9 +1,10 @@
-//! `/health` and `/ready`.
+//! `/health`, `/ready` and `/openapi.json`.
 
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::Json;
-use serde_json::{json, Value};
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::{Extension, Json};
+use ratify_wire::{Health, Reachability, Readiness};
 
 use crate::state::AppState;
 
@@ -12,10 +13,10 @@ use crate::state::AppState;
     get,
     path = "/health",
     tag = "operations",
-    responses((status = 200, description = "The process is up.", body = crate::openapi::Health)),
+    responses((status = 200, description = "The process is up.", body = Health)),
 )]
-pub async fn health() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
+pub async fn health() -> Json<Health> {
+    Json(Health { status: "ok".to_owned() })
 }
 
 /// Postgres and RabbitMQ are both reachable.
@@ -24,16 +25,32 @@ pub async fn health() -> Json<Value> {
     path = "/ready",
     tag = "operations",
     responses(
-        (status = 200, description = "Postgres and RabbitMQ are both reachable.", body = crate::openapi::Readiness),
+        (status = 200, description = "Postgres and RabbitMQ are both reachable.", body = Readiness),
         (status = 503, description = "Postgres or RabbitMQ is unreachable; the body says which (this is not the \
-            error shape).", body = crate::openapi::Readiness,
+            error shape).", body = Readiness,
             example = json!({"postgres": "up", "rabbitmq": "down"})),
     ),
 )]
-pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
     let postgres = sqlx::query("SELECT 1").execute(&state.pool).await.is_ok();
     let rabbitmq = state.publisher.ready().await;
     let status = if postgres && rabbitmq { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    let word = |up: bool| if up { "up" } else { "down" };
-    (status, Json(json!({ "postgres": word(postgres), "rabbitmq": word(rabbitmq) })))
+    (status, Json(Readiness { postgres: Reachability::of(postgres), rabbitmq: Reachability::of(rabbitmq) }))
+}
+
+/// The OpenAPI document as served, rendered once when the router is built (from the same
+/// declarations the router is built from).
+#[derive(Clone)]
+pub struct Document(pub bytes::Bytes);
+
+/// This OpenAPI document.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "operations",
+    responses((status = 200, description = "The OpenAPI 3.1 document of this api.", body = Object,
+        content_type = "application/json")),
+)]
+pub async fn openapi_json(Extension(Document(document)): Extension<Document>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], document)
 }

@@ -3,7 +3,7 @@
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use chrono_tz::Tz;
@@ -13,14 +13,14 @@ use ratify_shared::db::transactions::{DateType, TransactionRow};
 use ratify_shared::localtime;
 use ratify_shared::state::Status;
 use ratify_shared::text::{self, TextKind};
+use ratify_wire::{ErrorBody, NewTransaction, Recorded, TransactionView};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::Caller;
-use crate::error::extract::{Path, Query};
 use crate::error::ApiError;
+use crate::extract::{Path, Query};
 use crate::ingest;
-use crate::openapi::ErrorBody;
 use crate::state::AppState;
 use crate::stream::ArrayWriter;
 use crate::views;
@@ -33,12 +33,12 @@ use crate::views;
     security(("advertiser_token" = [])),
     params(("aid" = i64, Path, description = "The advertiser's id.")),
     request_body(
-        content = Vec<crate::openapi::NewTransaction>,
+        content = Vec<NewTransaction>,
         content_type = "application/json",
         description = "A JSON array of 1 to 100,000 transactions.",
     ),
     responses(
-        (status = 201, description = "Recorded; the new ids in input order.", body = crate::openapi::Recorded),
+        (status = 201, description = "Recorded; the new ids in input order.", body = Recorded),
         (status = 400, description = "The body is not a JSON array (`JSON_PARSE_ERROR`), or names the first bad \
             item and field (`BAD_REQUEST`); nothing was recorded.", body = ErrorBody),
         (status = 401, description = "Missing or unknown bearer token (`UNAUTHORIZED`).", body = ErrorBody),
@@ -61,10 +61,10 @@ pub async fn record(
     Path(advertiser_id): Path<i64>,
     headers: axum::http::HeaderMap,
     body: Body,
-) -> Result<Response, ApiError> {
+) -> Result<(StatusCode, Json<Recorded>), ApiError> {
     caller.require(advertiser_id)?;
     let ids = ingest::record(&state, advertiser_id, &headers, body).await?;
-    Ok((StatusCode::CREATED, Json(serde_json::json!({ "ids": ids }))).into_response())
+    Ok((StatusCode::CREATED, Json(Recorded { ids })))
 }
 
 /// One transaction, with its parts and history.
@@ -78,7 +78,7 @@ pub async fn record(
         ("id" = i64, Path, description = "The transaction's id."),
     ),
     responses(
-        (status = 200, description = "The transaction, with `history`.", body = crate::views::TransactionView),
+        (status = 200, description = "The transaction, with `history`.", body = TransactionView),
         (status = 401, description = "Missing or unknown bearer token (`UNAUTHORIZED`).", body = ErrorBody),
         (status = 403, description = "The token is not granted this advertiser (`FORBIDDEN`).", body = ErrorBody),
         (status = 404, description = "No such transaction for this advertiser (`TRANSACTION_NOT_FOUND`), or `aid` \
@@ -91,7 +91,7 @@ pub async fn get_one(
     caller: Caller,
     State(state): State<AppState>,
     Path((advertiser_id, id)): Path<(i64, String)>,
-) -> Result<Json<views::TransactionView>, ApiError> {
+) -> Result<Json<TransactionView>, ApiError> {
     caller.require(advertiser_id)?;
     let not_found = || ApiError::NotFound("TRANSACTION_NOT_FOUND", format!("transaction {id} does not exist"));
     let numeric: i64 = id.parse().map_err(|_| not_found())?;
@@ -113,13 +113,13 @@ pub struct ListParams {
     #[param(value_type = String, required = false, example = "2026-11-30T23:59:59")]
     end_date: Option<String>,
     /// Which date the range selects on (default `transaction`).
-    #[param(value_type = crate::openapi::DateType, inline, required = false)]
+    #[param(value_type = ratify_wire::DateType, inline, required = false)]
     date_type: Option<String>,
     /// IANA zone the dates are read and written in (default `UTC`).
     #[param(value_type = String, required = false, example = "Europe/Stockholm")]
     timezone: Option<String>,
     /// Only transactions of this status (with a date range).
-    #[param(value_type = crate::openapi::CommissionStatus, inline, required = false)]
+    #[param(value_type = ratify_wire::CommissionStatus, inline, required = false)]
     status: Option<String>,
     /// Comma-separated transaction ids, 1 to 1,000.
     #[param(value_type = String, required = false, example = "1,2,3")]
@@ -227,7 +227,7 @@ fn selection(params: &ListParams, zone: Tz) -> Result<Selection, ApiError> {
     params(("aid" = i64, Path, description = "The advertiser's id."), ListParams),
     responses(
         (status = 200, description = "The transactions, without `history`.",
-            body = Vec<crate::views::TransactionView>),
+            body = Vec<TransactionView>),
         (status = 400, description = "A parameter is missing or invalid (`BAD_REQUEST`).", body = ErrorBody),
         (status = 401, description = "Missing or unknown bearer token (`UNAUTHORIZED`).", body = ErrorBody),
         (status = 403, description = "The token is not granted this advertiser (`FORBIDDEN`).", body = ErrorBody),

@@ -11,6 +11,7 @@ mod health;
 mod jobs;
 mod reading;
 mod recording;
+mod wire;
 
 // ---------------------------------------------------------------------------------------
 // Local helpers

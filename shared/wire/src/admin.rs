@@ -1,0 +1,106 @@
+//! `/admin/...`: advertisers, commission groups and tokens.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::number::DecimalNumber;
+
+/// A new advertiser. A `DEFAULT` group (0 %) is added when `commissionGroups` has none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", schema(example = json!({"id": 1001, "name": "Store SE", "currency": "SEK",
+    "commissionGroups": [{"code": "DEFAULT", "name": "Default", "type": "percentage", "value": 10}]})))]
+pub struct NewAdvertiser {
+    /// A positive integer chosen by the operator.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
+    pub id: i64,
+    /// 1 to 255 characters.
+    pub name: String,
+    /// ISO 4217 code; every amount of the advertiser is in it.
+    #[cfg_attr(feature = "openapi", schema(example = "SEK"))]
+    pub currency: String,
+    #[serde(default)]
+    pub commission_groups: Vec<NewGroup>,
+}
+
+/// A commission group definition. In `PUT .../commission-groups/{code}` the code comes from
+/// the path and `code` here is ignored; in `POST /admin/advertisers` it is required.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewGroup {
+    /// 1 to 64 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(example = "DEFAULT"))]
+    pub code: Option<String>,
+    pub name: String,
+    // Text, not `GroupType`: the api checks it, naming the group when it is neither.
+    #[serde(rename = "type")]
+    #[cfg_attr(feature = "openapi", schema(value_type = GroupType))]
+    pub kind: String,
+    /// A non-negative JSON number: a percentage (at most 100) of the part's amount, or a fixed
+    /// amount in the advertiser's currency paid per part whose amount is above zero.
+    pub value: DecimalNumber,
+}
+
+/// `percentage` pays `amount × value / 100` per part; `fixed` pays `value` per part whose
+/// amount is above zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum GroupType {
+    Percentage,
+    Fixed,
+}
+
+/// An advertiser with all its commission groups.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct AdvertiserView {
+    pub id: i64,
+    pub name: String,
+    pub currency: String,
+    pub commission_groups: Vec<GroupView>,
+}
+
+/// A commission group as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GroupView {
+    pub code: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    #[cfg_attr(feature = "openapi", schema(value_type = GroupType))]
+    pub kind: String,
+    pub value: DecimalNumber,
+}
+
+/// A new advertiser token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", schema(example = json!({"name": "finance-bot", "advertiserIds": [1001, 1002]})))]
+pub struct NewToken {
+    /// 1 to 255 characters.
+    pub name: String,
+    /// The advertisers the token is granted: at least one, each existing.
+    pub advertiser_ids: Vec<i64>,
+}
+
+/// A created token. `token` is shown this once; only its hash is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedToken {
+    /// The token's id, for `DELETE /admin/tokens/{id}`.
+    pub id: Uuid,
+    /// The bearer secret.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "rat_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
+    )]
+    pub token: String,
+    pub name: String,
+    pub advertiser_ids: Vec<i64>,
+}

@@ -1,0 +1,124 @@
+//! `/advertisers/{aid}/transactions/batch` and `.../jobs`: accepted batches, their jobs
+//! and the outcome of each item.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The accepted job: from now on it and all its items are durable, and every item will get
+/// exactly one outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Accepted {
+    pub job_id: Uuid,
+}
+
+/// A job's summary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct JobView {
+    pub job_id: Uuid,
+    #[cfg_attr(feature = "openapi", schema(value_type = JobState))]
+    pub status: String,
+    pub transaction_count: i32,
+    pub processed_count: i32,
+    pub error_count: i32,
+    /// Same values as `transactionCount` and `errorCount`, as in Awin's detailed output.
+    pub transactions: i32,
+    pub errors: i32,
+    #[cfg_attr(feature = "openapi", schema(example = "2026-11-14T10:15:00.123Z"))]
+    pub creation_date: String,
+    /// Set when the job is `DONE`.
+    #[cfg_attr(feature = "openapi", schema(required = true, example = "2026-11-14T10:15:02.456Z"))]
+    pub completion_date: Option<String>,
+}
+
+/// `DONE` exactly when every item has its outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "UPPERCASE")]
+pub enum JobState {
+    Queued,
+    Processing,
+    Done,
+}
+
+/// Which item outcomes `GET .../jobs/{job_id}` adds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum JobOutput {
+    Errors,
+    All,
+}
+
+/// One batch item's outcome. The reference fields echo what the item sent; `transactionId` is
+/// the resolved id when the transaction was found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct OutcomeView {
+    /// The item's position in the submitted array.
+    pub index: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_ref: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    pub code: OutcomeCode,
+    /// Why, for any code but `[200 OK]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// An item's outcome. `errorCount` counts 400, 404, 422 and 500; 304 is not an error (the
+/// desired state holds). 500 only for an item whose processing kept failing and was given up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum OutcomeCode {
+    #[serde(rename = "[200 OK]")]
+    Ok,
+    #[serde(rename = "[304 NOT_MODIFIED]")]
+    NotModified,
+    #[serde(rename = "[400 BAD_REQUEST]")]
+    BadRequest,
+    #[serde(rename = "[404 NOT_FOUND]")]
+    NotFound,
+    #[serde(rename = "[422 UNPROCESSABLE_ENTITY]")]
+    Unprocessable,
+    #[serde(rename = "[500 INTERNAL_SERVER_ERROR]")]
+    Internal,
+}
+
+/// `GET /advertisers/{aid}/transactions/jobs/{job_id}`: the summary, plus at most one of
+/// the item lists (as `output` asks; the other is `null`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct JobStatus {
+    #[serde(flatten)]
+    pub job: JobView,
+    /// With `output=errors`: the failed items, in index order.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub failed_transactions: Option<Vec<OutcomeView>>,
+    /// With `output=all`: every item, in index order.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub all_transactions: Option<Vec<OutcomeView>>,
+}
+
+/// A page of the advertiser's jobs of the last 60 days, newest first, without item lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct JobPage {
+    pub jobs: Vec<JobView>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub next_cursor: Option<String>,
+}
