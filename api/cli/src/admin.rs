@@ -3,27 +3,27 @@
 
 use std::io::Write;
 
+use ratify_wire::{AdvertiserView, CreatedToken, GroupView, NewAdvertiser, NewGroup, NewToken};
 use reqwest::Method;
 
 use crate::client::Api;
 use crate::error::{exit, CliError};
 use crate::number;
 use crate::output;
-use crate::wire::{Advertiser, CreatedToken, Group, NewToken};
 
 /// A group from flags: `kind` is `percentage` or `fixed`, `value` an exact decimal.
-pub fn group(code: Option<&str>, name: &str, kind: &str, value: &str) -> Result<Group, String> {
+pub fn group(code: Option<&str>, name: &str, kind: &str, value: &str) -> Result<NewGroup, String> {
     let kind = kind.trim().to_lowercase();
     if kind != "percentage" && kind != "fixed" {
         return Err(format!("type {kind:?} must be percentage or fixed"));
     }
-    let value = number::amount(value).map_err(|e| format!("value {value:?} {e}"))?;
-    Ok(Group { code: code.map(|c| c.trim().to_owned()), name: name.trim().to_owned(), kind, value })
+    let value = number::group_value(value).map_err(|e| format!("value {value:?} {e}"))?;
+    Ok(NewGroup { code: code.map(|c| c.trim().to_owned()), name: name.trim().to_owned(), kind, value })
 }
 
 /// `CODE:NAME:TYPE:VALUE`, e.g. `EXISTING:Existing customers:percentage:5`; the name may
 /// itself hold colons.
-pub fn parse_group(text: &str) -> Result<Group, String> {
+pub fn parse_group(text: &str) -> Result<NewGroup, String> {
     let bad =
         || format!("--group {text:?}: expected CODE:NAME:TYPE:VALUE, e.g. EXISTING:Existing customers:percentage:5");
     let (code, rest) = text.split_once(':').ok_or_else(bad)?;
@@ -35,8 +35,8 @@ pub fn parse_group(text: &str) -> Result<Group, String> {
     group(Some(code), name, kind, value).map_err(|e| format!("--group {text:?}: {e}"))
 }
 
-fn line(group: &Group, code: &str) -> String {
-    format!("{code:<16} {:<11} {:>8}  {}", group.kind, group.value.get(), group.name)
+fn line(group: &GroupView) -> String {
+    format!("{:<16} {:<11} {:>8}  {}", group.code, group.kind, group.value.as_str(), group.name)
 }
 
 pub async fn create_advertiser(
@@ -44,11 +44,12 @@ pub async fn create_advertiser(
     id: i64,
     name: &str,
     currency: &str,
-    groups: Vec<Group>,
+    groups: Vec<NewGroup>,
     json: bool,
 ) -> Result<u8, CliError> {
-    let body = Advertiser { id, name: name.to_owned(), currency: currency.to_uppercase(), commission_groups: groups };
-    let created: Advertiser = api.json(api.request(Method::POST, "/admin/advertisers").json(&body), None).await?;
+    let body =
+        NewAdvertiser { id, name: name.to_owned(), currency: currency.to_uppercase(), commission_groups: groups };
+    let created: AdvertiserView = api.json(api.request(Method::POST, "/admin/advertisers").json(&body), None).await?;
     let mut out = std::io::stdout().lock();
     if json {
         output::json(&mut out, &created)?;
@@ -56,19 +57,19 @@ pub async fn create_advertiser(
     }
     writeln!(out, "advertiser {} {:?} ({}) created, commission groups:", created.id, created.name, created.currency)?;
     for group in &created.commission_groups {
-        writeln!(out, "  {}", line(group, group.code.as_deref().unwrap_or("?")))?;
+        writeln!(out, "  {}", line(group))?;
     }
     Ok(exit::APPLIED)
 }
 
-pub async fn set_group(api: &Api, advertiser: i64, code: &str, group: Group, json: bool) -> Result<u8, CliError> {
+pub async fn set_group(api: &Api, advertiser: i64, code: &str, group: NewGroup, json: bool) -> Result<u8, CliError> {
     let path = format!("/admin/advertisers/{advertiser}/commission-groups/{}", segment(code));
-    let saved: Group = api.json(api.request(Method::PUT, &path).json(&group), None).await?;
+    let saved: GroupView = api.json(api.request(Method::PUT, &path).json(&group), None).await?;
     let mut out = std::io::stdout().lock();
     if json {
         output::json(&mut out, &saved)?;
     } else {
-        writeln!(out, "advertiser {advertiser}: {}", line(&saved, code))?;
+        writeln!(out, "advertiser {advertiser}: {}", line(&saved))?;
     }
     Ok(exit::APPLIED)
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::batch::Format;
-use crate::wire::Group;
+use ratify_wire::NewGroup;
 
 #[derive(Parser)]
 #[command(name = "ratify", version, about = "Command-line client of Ratify's transaction validation api")]
@@ -122,7 +122,7 @@ pub enum AdvertiserCommand {
         currency: String,
         /// CODE:NAME:TYPE:VALUE, e.g. EXISTING:Existing customers:percentage:5 (repeatable).
         #[arg(long = "group", value_name = "CODE:NAME:TYPE:VALUE", value_parser = crate::admin::parse_group)]
-        groups: Vec<Group>,
+        groups: Vec<NewGroup>,
     },
 }
 

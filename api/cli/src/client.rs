@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use backon::Retryable;
 use indicatif::ProgressBar;
+use ratify_wire::ErrorBody;
 use reqwest::{Method, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 
 use crate::error::CliError;
 use crate::retry;
-use crate::wire::ErrorBody;
 
 /// Ratify's api at one base URL, with one token.
 pub struct Api {

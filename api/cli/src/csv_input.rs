@@ -9,7 +9,7 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use serde::Serialize;
+use ratify_wire::{ActionKind, BatchAction, BatchTransaction, PartAmount, TransactionId};
 use serde_json::value::RawValue;
 
 use crate::number;
@@ -49,44 +49,6 @@ const COLUMNS: [&str; 11] = [
 /// Columns of the item export (`ratify job … --csv`) that say what happened, not what to
 /// do: accepted, so a file of failed items can be corrected and sent again, and ignored.
 const IGNORED: [&str; 3] = ["index", "code", "description"];
-
-#[derive(Serialize)]
-struct Item {
-    action: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    approve: Option<bool>,
-    transaction: Transaction,
-}
-
-#[derive(Serialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct Transaction {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    transaction_id: Option<Box<RawValue>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    order_ref: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    transaction_date: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    timezone: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    decline_reason: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    amend_reason: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    currency: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sale_amount: Option<Box<RawValue>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    transaction_parts: Option<Vec<Part>>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Part {
-    commission_group_code: String,
-    amount: Box<RawValue>,
-}
 
 /// Reads the whole file; returns its actions, each as the JSON text of one array
 /// element, or every bad row (the header's problem alone when the header is bad).
@@ -214,42 +176,42 @@ impl Row<'_> {
         self.get(name).map(str::to_owned).ok_or_else(|| format!("{name} is required for {action}"))
     }
 
-    fn item(&self) -> Result<Item, String> {
-        let action = self.get("action").ok_or("action is required: approve, decline or amend")?;
-        let action = match action.to_lowercase().as_str() {
-            "approve" => "approve",
-            "decline" => "decline",
-            "amend" => "amend",
-            _ => return Err(format!("action {action:?} is unknown: use approve, decline or amend")),
+    fn item(&self) -> Result<BatchAction, String> {
+        let name = self.get("action").ok_or("action is required: approve, decline or amend")?;
+        let (action, name) = match name.to_lowercase().as_str() {
+            "approve" => (ActionKind::Approve, "approve"),
+            "decline" => (ActionKind::Decline, "decline"),
+            "amend" => (ActionKind::Amend, "amend"),
+            _ => return Err(format!("action {name:?} is unknown: use approve, decline or amend")),
         };
         let mut transaction = self.reference()?;
         let mut approve = None;
         match action {
-            "decline" => transaction.decline_reason = Some(self.required("declineReason", action)?),
-            "amend" => {
-                transaction.amend_reason = Some(self.required("amendReason", action)?);
-                let currency = self.required("currency", action)?;
+            ActionKind::Decline => transaction.decline_reason = Some(self.required("declineReason", name)?),
+            ActionKind::Amend => {
+                transaction.amend_reason = Some(self.required("amendReason", name)?);
+                let currency = self.required("currency", name)?;
                 if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_alphabetic()) {
                     return Err(format!("currency {currency:?} is not a three-letter ISO 4217 code"));
                 }
                 transaction.currency = Some(currency.to_uppercase());
-                let sale = self.required("saleAmount", action)?;
+                let sale = self.required("saleAmount", name)?;
                 transaction.sale_amount = Some(number::amount(&sale).map_err(|e| format!("saleAmount {sale:?} {e}"))?);
-                transaction.transaction_parts = Some(parts(&self.required("parts", action)?)?);
+                transaction.transaction_parts = Some(parts(&self.required("parts", name)?)?);
                 approve = self.get("approve").map(boolean).transpose()?;
             }
-            _ => {}
+            ActionKind::Approve => {}
         }
-        Ok(Item { action, approve, transaction })
+        Ok(BatchAction { action, approve, transaction })
     }
 
     /// `transactionId`, or else `orderRef` + `transactionDate` + `timezone`.
-    fn reference(&self) -> Result<Transaction, String> {
-        let mut transaction = Transaction::default();
+    fn reference(&self) -> Result<BatchTransaction, String> {
+        let mut transaction = BatchTransaction::default();
         if let Some(id) = self.get("transactionId") {
-            transaction.transaction_id = Some(
-                number::transaction_id(id).ok_or_else(|| format!("transactionId {id:?} is not a positive integer"))?,
-            );
+            let id =
+                number::transaction_id(id).ok_or_else(|| format!("transactionId {id:?} is not a positive integer"))?;
+            transaction.transaction_id = Some(TransactionId::Number(id));
         }
         let order_ref = self.get("orderRef");
         let date = self.get("transactionDate").map(local_date_time).transpose()?;
@@ -299,7 +261,7 @@ fn boolean(text: &str) -> Result<bool, String> {
 }
 
 /// `CODE:AMOUNT;CODE:AMOUNT`, e.g. `DEFAULT:44.76;EXISTING:11.20`.
-fn parts(text: &str) -> Result<Vec<Part>, String> {
+fn parts(text: &str) -> Result<Vec<PartAmount>, String> {
     let mut parts = Vec::new();
     let mut codes = HashSet::new();
     for piece in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
@@ -312,7 +274,7 @@ fn parts(text: &str) -> Result<Vec<Part>, String> {
             return Err(format!("parts: commission group {code} appears twice"));
         }
         let amount = number::amount(amount).map_err(|e| format!("parts: amount {amount:?} of {code} {e}"))?;
-        parts.push(Part { commission_group_code: code.to_owned(), amount });
+        parts.push(PartAmount { commission_group_code: code.to_owned(), amount });
     }
     if parts.is_empty() {
         return Err("parts must name at least one CODE:AMOUNT".to_owned());

@@ -3,12 +3,12 @@
 
 use std::io::Write;
 
+use ratify_wire::{JobPage, JobStatus, JobView};
 use reqwest::Method;
 
 use crate::client::Api;
 use crate::error::{exit, CliError};
-use crate::output;
-use crate::wire::{JobItems, JobPage, JobSummary, DONE};
+use crate::output::{self, DONE};
 
 /// Which items `ratify job` lists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,7 +32,7 @@ pub async fn show(
     let mut out = std::io::stdout().lock();
     let query = match items {
         Items::None => {
-            let job: JobSummary = api.get(&path).await?;
+            let job: JobView = api.get(&path).await?;
             if json {
                 output::json(&mut out, &job)?;
             } else {
@@ -43,7 +43,7 @@ pub async fn show(
         Items::Errors => "errors",
         Items::All => "all",
     };
-    let job: JobItems = api.get(&format!("{path}?output={query}")).await?;
+    let job: JobStatus = api.get(&format!("{path}?output={query}")).await?;
     let list = match items {
         Items::Errors => job.failed_transactions,
         _ => job.all_transactions,
@@ -54,7 +54,7 @@ pub async fn show(
     } else {
         output::items_json(&mut out, &list)?;
     }
-    if job.status != DONE {
+    if job.job.status != DONE {
         eprintln!("the job is not DONE yet: the list holds the items processed so far");
     }
     Ok(exit::APPLIED)

@@ -4,10 +4,10 @@
 //!
 //! This crate owns the command line, the reading of batch files, the retry policy and
 //! what is printed. It is a pure HTTP client: it may depend on an HTTP client (reqwest
-//! over rustls), clap, serde and small helpers, never on the server's crates (ratify-shared)
-//! or on sqlx, lapin or axum, so it builds in seconds and installs anywhere with
-//! `cargo install --path api/cli`. The tests hold it to that with `cargo tree`. The
-//! request and response bodies it exchanges live in [`wire`] alone.
+//! over rustls), clap, serde, the api's bodies (`ratify-wire`, without its OpenAPI schemas)
+//! and small helpers, never on the server's crates (ratify-shared) or on sqlx, lapin or
+//! axum, so it builds in seconds and installs anywhere with `cargo install --path api/cli`.
+//! The tests hold it to that with `cargo tree`.
 
 mod admin;
 mod args;
@@ -20,7 +20,6 @@ mod number;
 mod output;
 mod retry;
 mod submit;
-mod wire;
 
 use std::process::ExitCode;
 use std::time::Duration;

@@ -1,10 +1,10 @@
 //! Numbers as they travel from a file or a flag into a request body: checked as text and
-//! embedded as raw JSON tokens, so an amount never passes through a binary float
+//! sent as the same JSON token, so an amount never passes through a binary float
 //! (`0.10` is sent as `0.10`, not as `0.1000000000000000055…`).
 
 use std::fmt;
 
-use serde_json::value::RawValue;
+use ratify_wire::{Amount, DecimalNumber};
 
 /// Why a text is not an amount.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,7 +30,16 @@ const MAX_LEN: usize = 40;
 /// zeros of the whole part are dropped, since JSON does not allow them; the value is
 /// unchanged. Commas, exponents, signs and currency symbols are refused: a spreadsheet's
 /// `12,5` must not silently become `125` or `12`.
-pub fn amount(text: &str) -> Result<Box<RawValue>, AmountError> {
+pub fn amount(text: &str) -> Result<Amount, AmountError> {
+    Amount::parse(token(text)?).map_err(|_| AmountError::NotANumber)
+}
+
+/// A commission group's value, read as [`amount`] reads an amount.
+pub fn group_value(text: &str) -> Result<DecimalNumber, AmountError> {
+    DecimalNumber::parse(token(text)?).map_err(|_| AmountError::NotANumber)
+}
+
+fn token(text: &str) -> Result<String, AmountError> {
     let text = text.trim();
     if let Some(rest) = text.strip_prefix('-') {
         return match decimal(rest) {
@@ -38,8 +47,7 @@ pub fn amount(text: &str) -> Result<Box<RawValue>, AmountError> {
             None => Err(AmountError::NotANumber),
         };
     }
-    let token = decimal(text).ok_or(AmountError::NotANumber)?;
-    RawValue::from_string(token).map_err(|_| AmountError::NotANumber)
+    decimal(text).ok_or(AmountError::NotANumber)
 }
 
 /// The JSON token of a plain decimal, or `None` if `text` is not one.
@@ -63,11 +71,10 @@ fn decimal(text: &str) -> Option<String> {
     })
 }
 
-/// A transaction id: a positive integer, as a JSON number token.
-pub fn transaction_id(text: &str) -> Option<Box<RawValue>> {
+/// A transaction id: a positive integer.
+pub fn transaction_id(text: &str) -> Option<i64> {
     let text = text.trim();
-    let id: i64 = text.parse().ok().filter(|id| *id > 0 && text.bytes().all(|b| b.is_ascii_digit()))?;
-    RawValue::from_string(id.to_string()).ok()
+    text.parse().ok().filter(|id| *id > 0 && text.bytes().all(|b| b.is_ascii_digit()))
 }
 
 #[cfg(test)]
@@ -87,7 +94,7 @@ mod tests {
             ("0.000", "0.000"),
             ("99999999999.999", "99999999999.999"),
         ] {
-            assert_eq!(amount(text).map(|raw| raw.get().to_owned()).ok().as_deref(), Some(token), "{text}");
+            assert_eq!(amount(text).map(|a| a.as_str().to_owned()).ok().as_deref(), Some(token), "{text}");
         }
     }
 
@@ -104,7 +111,7 @@ mod tests {
 
     #[test]
     fn transaction_ids_are_positive_integers() {
-        assert_eq!(transaction_id(" 484816099 ").map(|raw| raw.get().to_owned()).as_deref(), Some("484816099"));
+        assert_eq!(transaction_id(" 484816099 "), Some(484816099));
         for text in ["", "0", "-3", "+3", "1.5", "12a", "99999999999999999999"] {
             assert!(transaction_id(text).is_none(), "{text:?}");
         }

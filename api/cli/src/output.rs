@@ -6,16 +6,18 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
+use ratify_wire::{JobView, OutcomeView};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::wire::{JobSummary, Outcome};
+/// The status of a job whose every item has its outcome.
+pub const DONE: &str = "DONE";
 
 /// The columns of an item list as CSV, in the api's names.
 pub const ITEM_COLUMNS: [&str; 8] =
     ["index", "action", "transactionId", "orderRef", "transactionDate", "timezone", "code", "description"];
 
-pub fn job_summary(out: &mut impl Write, job: &JobSummary) -> std::io::Result<()> {
+pub fn job_summary(out: &mut impl Write, job: &JobView) -> std::io::Result<()> {
     writeln!(out, "jobId         {}", job.job_id)?;
     writeln!(out, "status        {}", job.status)?;
     writeln!(out, "transactions  {}", job.transaction_count)?;
@@ -26,23 +28,23 @@ pub fn job_summary(out: &mut impl Write, job: &JobSummary) -> std::io::Result<()
 }
 
 /// How many items got each outcome code, in code order (`[200 OK]` first).
-pub fn count_codes(items: &[Outcome]) -> BTreeMap<String, u64> {
+pub fn count_codes(items: &[OutcomeView]) -> BTreeMap<&'static str, u64> {
     let mut counts = BTreeMap::new();
     for item in items {
-        *counts.entry(item.code.clone()).or_insert(0) += 1;
+        *counts.entry(item.code.label()).or_insert(0) += 1;
     }
     counts
 }
 
 /// The summary after `submit --wait`: the job line, then one line per outcome code.
-pub fn outcome_summary(out: &mut impl Write, job: &JobSummary, counts: &BTreeMap<String, u64>) -> std::io::Result<()> {
+pub fn outcome_summary(out: &mut impl Write, job: &JobView, counts: &BTreeMap<&str, u64>) -> std::io::Result<()> {
     let errors = if job.error_count == 1 { "error" } else { "errors" };
     writeln!(
         out,
         "job {} {}: {} transactions, {} {errors}",
         job.job_id, job.status, job.transaction_count, job.error_count
     )?;
-    let width = counts.keys().map(String::len).max().unwrap_or(0);
+    let width = counts.keys().map(|code| code.len()).max().unwrap_or(0);
     for (code, count) in counts {
         writeln!(out, "  {code:<width$}  {count}")?;
     }
@@ -56,7 +58,7 @@ pub fn json(out: &mut impl Write, value: &impl Serialize) -> std::io::Result<()>
 }
 
 /// A job's summary with its counts by outcome code added as `outcomes`, for `--json`.
-pub fn with_outcomes(job: &JobSummary, counts: &BTreeMap<String, u64>) -> Value {
+pub fn with_outcomes(job: &JobView, counts: &BTreeMap<&str, u64>) -> Value {
     let mut value = serde_json::to_value(job).unwrap_or(Value::Null);
     if let Value::Object(fields) = &mut value {
         fields.insert("outcomes".to_owned(), serde_json::json!(counts));
@@ -65,12 +67,12 @@ pub fn with_outcomes(job: &JobSummary, counts: &BTreeMap<String, u64>) -> Value 
 }
 
 /// An item list as the api gave it, pretty-printed.
-pub fn items_json(out: &mut impl Write, items: &[Outcome]) -> std::io::Result<()> {
+pub fn items_json(out: &mut impl Write, items: &[OutcomeView]) -> std::io::Result<()> {
     json(out, &items)
 }
 
 /// An item list as CSV with [`ITEM_COLUMNS`]; absent values are empty cells.
-pub fn items_csv(out: &mut impl Write, items: &[Outcome]) -> std::io::Result<()> {
+pub fn items_csv(out: &mut impl Write, items: &[OutcomeView]) -> std::io::Result<()> {
     let mut csv = ::csv::Writer::from_writer(out);
     csv.write_record(ITEM_COLUMNS).map_err(io_error)?;
     for item in items {
@@ -82,7 +84,7 @@ pub fn items_csv(out: &mut impl Write, items: &[Outcome]) -> std::io::Result<()>
             text(&item.order_ref),
             text(&item.transaction_date),
             text(&item.timezone),
-            item.code.clone(),
+            item.code.label().to_owned(),
             text(&item.description),
         ])
         .map_err(io_error)?;
@@ -99,7 +101,7 @@ fn io_error(e: ::csv::Error) -> std::io::Error {
 }
 
 /// One line per job, for `ratify jobs`.
-pub fn job_line(out: &mut impl Write, job: &JobSummary) -> std::io::Result<()> {
+pub fn job_line(out: &mut impl Write, job: &JobView) -> std::io::Result<()> {
     writeln!(
         out,
         "{:<36}  {:<10}  {:>15}  {:>8}  {}",
@@ -121,26 +123,28 @@ mod tests {
 
     use super::*;
 
-    fn job() -> JobSummary {
-        JobSummary {
-            job_id: "6f1c".into(),
+    fn job() -> JobView {
+        JobView {
+            job_id: "6f1c0000-0000-4000-8000-000000000000".parse().unwrap(),
             status: "DONE".into(),
             transaction_count: 3,
             processed_count: 3,
             error_count: 1,
+            transactions: 3,
+            errors: 1,
             creation_date: "2026-11-14T10:15:00.123Z".into(),
             completion_date: None,
         }
     }
 
-    fn outcomes(value: Value) -> Vec<Outcome> {
+    fn outcomes(value: Value) -> Vec<OutcomeView> {
         serde_json::from_value(value).unwrap()
     }
 
     #[test]
-    fn items_as_json_keep_the_api_s_order_and_unknown_fields() {
-        let text = r#"[{"index":0,"action":"approve","transactionId":12,"code":"[200 OK]","newField":[1]}]"#;
-        let items: Vec<Outcome> = serde_json::from_str(text).unwrap();
+    fn items_as_json_keep_the_api_s_order() {
+        let text = r#"[{"index":0,"action":"approve","transactionId":12,"orderRef":"SO-1","code":"[200 OK]"}]"#;
+        let items: Vec<OutcomeView> = serde_json::from_str(text).unwrap();
         let mut out = Vec::new();
         items_json(&mut out, &items).unwrap();
         let compact: String = String::from_utf8(out).unwrap().split_whitespace().collect();
@@ -155,7 +159,7 @@ mod tests {
         outcome_summary(&mut out, &job(), &count_codes(&items)).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "job 6f1c DONE: 3 transactions, 1 error\n  [200 OK]         2\n  [404 NOT_FOUND]  1\n"
+            "job 6f1c0000-0000-4000-8000-000000000000 DONE: 3 transactions, 1 error\n  [200 OK]         2\n  [404 NOT_FOUND]  1\n"
         );
     }
 

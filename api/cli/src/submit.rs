@@ -7,13 +7,14 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
+use ratify_wire::{Accepted, JobStatus, JobView};
 use reqwest::Method;
+use uuid::Uuid;
 
 use crate::batch::{self, Format, Limits};
 use crate::client::Api;
 use crate::error::{exit, CliError};
-use crate::output;
-use crate::wire::{Accepted, JobItems, JobSummary, DONE};
+use crate::output::{self, DONE};
 
 pub struct Submit<'a> {
     pub file: &'a Path,
@@ -67,7 +68,7 @@ pub async fn run(api: &Api, args: Submit<'_>) -> Result<u8, CliError> {
     for job_id in &job_ids {
         let job = wait(api, args.advertiser, job_id, deadline, args.timeout).await?;
         let path = format!("/advertisers/{}/transactions/jobs/{}?output=all", args.advertiser, job.job_id);
-        let items: JobItems = api.get(&path).await?;
+        let items: JobStatus = api.get(&path).await?;
         let counts = output::count_codes(items.all_transactions.as_deref().unwrap_or_default());
         if job.error_count > 0 {
             code = exit::ITEMS_FAILED;
@@ -86,9 +87,10 @@ pub async fn run(api: &Api, args: Submit<'_>) -> Result<u8, CliError> {
 }
 
 /// A refusal after some parts were accepted names them: those jobs go on.
-fn accepted_so_far(e: CliError, job_ids: &[String]) -> CliError {
+fn accepted_so_far(e: CliError, job_ids: &[Uuid]) -> CliError {
     if !job_ids.is_empty() {
-        eprintln!("accepted before this error (those jobs go on): {}", job_ids.join(" "));
+        let ids: Vec<String> = job_ids.iter().map(Uuid::to_string).collect();
+        eprintln!("accepted before this error (those jobs go on): {}", ids.join(" "));
     }
     e
 }
@@ -99,10 +101,10 @@ fn accepted_so_far(e: CliError, job_ids: &[String]) -> CliError {
 async fn wait(
     api: &Api,
     advertiser: i64,
-    job_id: &str,
+    job_id: &Uuid,
     deadline: Instant,
     timeout: Duration,
-) -> Result<JobSummary, CliError> {
+) -> Result<JobView, CliError> {
     let path = format!("/advertisers/{advertiser}/transactions/jobs/{job_id}");
     // Drawn on stderr, and only on a terminal: indicatif hides it otherwise.
     let bar = ProgressBar::new(0);
@@ -112,10 +114,10 @@ async fn wait(
     );
     bar.enable_steady_tick(Duration::from_millis(200));
     loop {
-        match api.json::<JobSummary>(api.request(Method::GET, &path).timeout(POLL_TIMEOUT), Some(&bar)).await {
+        match api.json::<JobView>(api.request(Method::GET, &path).timeout(POLL_TIMEOUT), Some(&bar)).await {
             Ok(job) => {
-                bar.set_length(job.transaction_count);
-                bar.set_position(job.processed_count);
+                bar.set_length(u64::try_from(job.transaction_count).unwrap_or(0));
+                bar.set_position(u64::try_from(job.processed_count).unwrap_or(0));
                 bar.set_message(format!("{} errors, {}", job.error_count, job.status));
                 if job.status == DONE {
                     bar.finish_and_clear();

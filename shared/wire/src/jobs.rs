@@ -96,6 +96,20 @@ pub enum OutcomeCode {
     Internal,
 }
 
+impl OutcomeCode {
+    /// The code as sent, e.g. `[404 NOT_FOUND]`.
+    pub fn label(self) -> &'static str {
+        match self {
+            OutcomeCode::Ok => "[200 OK]",
+            OutcomeCode::NotModified => "[304 NOT_MODIFIED]",
+            OutcomeCode::BadRequest => "[400 BAD_REQUEST]",
+            OutcomeCode::NotFound => "[404 NOT_FOUND]",
+            OutcomeCode::Unprocessable => "[422 UNPROCESSABLE_ENTITY]",
+            OutcomeCode::Internal => "[500 INTERNAL_SERVER_ERROR]",
+        }
+    }
+}
+
 /// `GET /advertisers/{aid}/transactions/jobs/{job_id}`: the summary, plus at most one of
 /// the item lists (as `output` asks; the other is `null`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
