@@ -3,13 +3,13 @@
 
 use axum::body::Body;
 use axum::http::HeaderMap;
-use ratify_shared::batch::array::{self, ArrayError};
-use ratify_shared::commission::{build_parts, total_commission, Rate, DEFAULT_GROUP};
+use ratify_domain::batch::array::{self, ArrayError};
+use ratify_domain::commission::{build_parts, total_commission, Rate, DEFAULT_GROUP};
+use ratify_domain::localtime;
+use ratify_domain::money::{parse_minor, Currency, UnknownCurrency};
+use ratify_domain::text::{self, TextKind};
 use ratify_shared::db;
 use ratify_shared::db::transactions::NewTransactions;
-use ratify_shared::localtime;
-use ratify_shared::money::{parse_minor, Currency, UnknownCurrency};
-use ratify_shared::text::{self, TextKind};
 use ratify_wire::NewTransaction;
 use std::collections::HashMap;
 
@@ -102,7 +102,7 @@ fn parse(bytes: &[u8], currency: Currency, rates: &HashMap<String, Rate>) -> Res
         for (field, value) in fields.into_iter().chain(item.click_ref.iter().map(|c| ("clickRef", c))).chain(codes) {
             text::check(value, TextKind::Identifier).map_err(|e| bad(format!("{field} {e}")))?;
         }
-        if item.order_ref.is_empty() || item.order_ref.chars().count() > ratify_shared::batch::MAX_ORDER_REF_LEN {
+        if item.order_ref.is_empty() || item.order_ref.chars().count() > ratify_domain::batch::MAX_ORDER_REF_LEN {
             return Err(bad("orderRef must be 1 to 255 characters".to_owned()));
         }
         if item.currency != currency.code() {
@@ -120,8 +120,8 @@ fn parse(bytes: &[u8], currency: Currency, rates: &HashMap<String, Rate>) -> Res
         let sale = parse_minor(item.sale_amount.as_str(), exponent).map_err(|e| bad(format!("saleAmount {e}")))?;
         let requested = match &item.transaction_parts {
             None => vec![(DEFAULT_GROUP.to_owned(), sale)],
-            Some(parts) if parts.is_empty() || parts.len() > ratify_shared::batch::MAX_PARTS => {
-                return Err(bad(format!("transactionParts must have 1 to {} parts", ratify_shared::batch::MAX_PARTS)))
+            Some(parts) if parts.is_empty() || parts.len() > ratify_domain::batch::MAX_PARTS => {
+                return Err(bad(format!("transactionParts must have 1 to {} parts", ratify_domain::batch::MAX_PARTS)))
             }
             Some(parts) => parts
                 .iter()

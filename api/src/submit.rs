@@ -3,9 +3,9 @@
 
 use std::collections::HashMap;
 
-use ratify_shared::batch::{parse_item, ParsedItem, Reference};
+use ratify_domain::batch::{parse_item, ParsedItem, Reference};
+use ratify_domain::job::{split_into_chunks, ChunkLimits, JobItem, OutcomeCode, Plan};
 use ratify_shared::db;
-use ratify_shared::job::{split_into_chunks, ChunkLimits, JobItem, OutcomeCode, Plan};
 use ratify_shared::message::QueueTask;
 use serde_json::value::RawValue;
 use sqlx::PgConnection;
@@ -169,7 +169,7 @@ async fn plan(conn: &mut PgConnection, advertiser_id: i64, items: Vec<ParsedItem
     Ok(planned)
 }
 
-fn resolved(ids: &[i64], gap: bool, command: ratify_shared::batch::Command) -> Plan {
+fn resolved(ids: &[i64], gap: bool, command: ratify_domain::batch::Command) -> Plan {
     match ids {
         [id] => Plan::Apply { transaction_id: *id, command },
         [] if gap => Plan::Reject {

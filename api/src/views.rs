@@ -3,11 +3,11 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
+use ratify_domain::job;
+use ratify_domain::money::{Currency, UnknownCurrency};
 use ratify_shared::db::advertisers::GroupRow;
 use ratify_shared::db::jobs::{JobRow, OutcomeRow};
 use ratify_shared::db::transactions::{HistoryRow, TransactionRow};
-use ratify_shared::job;
-use ratify_shared::money::{Currency, UnknownCurrency};
 use ratify_wire::TransactionView;
 use ratify_wire::{Amount, DecimalNumber, GroupView, HistoryView, JobView, Money, OutcomeCode, OutcomeView, PartView};
 use serde_json::value::RawValue;
@@ -122,7 +122,7 @@ pub fn group(row: GroupRow) -> Result<GroupView, serde_json::Error> {
 
 #[cfg(test)]
 mod tests {
-    use ratify_shared::money::format_minor;
+    use ratify_domain::money::format_minor;
 
     use super::*;
 

@@ -11,10 +11,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ratify_shared::batch::{
+use ratify_domain::batch::{
     parse_item, Command, ParsedItem, Reference, MAX_CODE_LEN, MAX_ORDER_REF_LEN, MAX_PARTS, MAX_REASON_LEN,
 };
-use ratify_shared::money::Currency;
+use ratify_domain::money::Currency;
 use serde_json::value::RawValue;
 
 /// The limit `parse_item` applies to the echoed `transactionDate` and `timezone`.

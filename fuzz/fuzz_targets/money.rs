@@ -15,7 +15,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ratify_shared::money::{format_minor, parse_minor, AmountError, Currency};
+use ratify_domain::money::{format_minor, parse_minor, AmountError, Currency};
 
 const MAX_MAJOR: u128 = 1_000_000_000_000;
 

@@ -15,7 +15,7 @@
 use chrono::{DateTime, NaiveDateTime, Timelike};
 use chrono_tz::{Tz, TZ_VARIANTS};
 use libfuzzer_sys::fuzz_target;
-use ratify_shared::localtime::{instants, parse_local, parse_zone, LOCAL_FORMAT};
+use ratify_domain::localtime::{instants, parse_local, parse_zone, LOCAL_FORMAT};
 
 fn check_instants(local: NaiveDateTime, zone: Tz) {
     let at = instants(local, zone);

@@ -1,18 +1,15 @@
-//! Ratify's domain and persistence, shared by the api and the workers: actions and
-//! references, money, commission, the validation state machine, jobs and their chunks,
-//! Postgres access, the queue topology, and configuration.
+//! `ratify-shared`: the I/O the api and the workers share. Postgres access (the schema's
+//! migrations and every query), the queue topology and the durable publish path (the
+//! outbox and its relay), the one message that crosses the queue, configuration, tracing
+//! and the metrics exporter.
+//!
+//! What it computes it takes from `ratify-domain`; this crate adds only where things are
+//! stored and how they travel. It may depend on sqlx, lapin, tokio, tracing and the
+//! metrics crates, never on axum (the api's) or an HTTP client.
 
-pub mod apply;
-pub mod batch;
 pub mod broker;
-pub mod commission;
 pub mod config;
 pub mod db;
-pub mod job;
-pub mod localtime;
 pub mod message;
 pub mod metrics;
-pub mod money;
 pub mod outbox;
-pub mod state;
-pub mod text;

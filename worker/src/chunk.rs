@@ -18,13 +18,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use anyhow::Context;
 use chrono::Utc;
-use ratify_shared::apply::{apply, TransactionState};
-use ratify_shared::batch::{Command, Echo};
-use ratify_shared::commission::Rate;
+use ratify_domain::apply::{apply, TransactionState};
+use ratify_domain::batch::{Command, Echo};
+use ratify_domain::commission::Rate;
+use ratify_domain::job::{JobItem, OutcomeCode, Plan};
 use ratify_shared::db;
 use ratify_shared::db::chunks::OutcomeRows;
 use ratify_shared::db::transactions::{CorruptState, HistoryRows, StateUpdates};
-use ratify_shared::job::{JobItem, OutcomeCode, Plan};
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 

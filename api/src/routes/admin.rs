@@ -3,11 +3,11 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use ratify_shared::commission::{parse_group_value, GroupKind, Rate, DEFAULT_GROUP};
+use ratify_domain::commission::{parse_group_value, GroupKind, Rate, DEFAULT_GROUP};
+use ratify_domain::money::Currency;
+use ratify_domain::text::{self, TextKind};
 use ratify_shared::db;
 use ratify_shared::db::advertisers::GroupRow;
-use ratify_shared::money::Currency;
-use ratify_shared::text::{self, TextKind};
 use ratify_wire::{AdvertiserView, CreatedToken, ErrorBody, GroupView, NewAdvertiser, NewGroup, NewToken};
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -82,7 +82,7 @@ pub async fn create_advertiser(
     let currency: Currency = body
         .currency
         .parse()
-        .map_err(|e: ratify_shared::money::UnknownCurrency| ApiError::bad_request(e.to_string()))?;
+        .map_err(|e: ratify_domain::money::UnknownCurrency| ApiError::bad_request(e.to_string()))?;
     let mut rows = Vec::new();
     for group in &body.commission_groups {
         let code = group.code.as_deref().ok_or_else(|| ApiError::bad_request("every commission group needs a code"))?;
@@ -149,7 +149,7 @@ pub async fn put_group(
         ApiError::NotFound("ADVERTISER_NOT_FOUND", format!("advertiser {advertiser_id} does not exist"))
     })?;
     let currency: Currency =
-        advertiser.currency.parse().map_err(|e: ratify_shared::money::UnknownCurrency| ApiError::Internal(e.into()))?;
+        advertiser.currency.parse().map_err(|e: ratify_domain::money::UnknownCurrency| ApiError::Internal(e.into()))?;
     let row = group_row(&code, &body, currency)?;
     db::advertisers::upsert_group(&mut tx, advertiser_id, &row).await?;
     tx.commit().await?;

@@ -4,7 +4,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
-use ratify_shared::batch::array::{self, ArrayError, ElementCounter};
+use ratify_domain::batch::array::{self, ArrayError, ElementCounter};
 use ratify_wire::{Accepted, BatchAction, ErrorBody};
 use sha2::{Digest, Sha256};
 
@@ -85,7 +85,7 @@ pub async fn submit_batch(
         Ok(())
     })
     .await?;
-    let limits = ratify_shared::job::ChunkLimits { items: state.config.chunk_size, bytes: state.config.chunk_bytes };
+    let limits = ratify_domain::job::ChunkLimits { items: state.config.chunk_size, bytes: state.config.chunk_bytes };
     // Parsing 100,000 items is CPU work: keep it off the async workers.
     let parsed = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
         let elements = array::parse(&bytes, max_items).map_err(|e| match e {

@@ -8,11 +8,11 @@ use axum::Json;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use futures::TryStreamExt;
+use ratify_domain::localtime;
+use ratify_domain::state::CommissionStatus;
+use ratify_domain::text::{self, TextKind};
 use ratify_shared::db;
 use ratify_shared::db::transactions::{DateType, TransactionRow};
-use ratify_shared::localtime;
-use ratify_shared::state::Status;
-use ratify_shared::text::{self, TextKind};
 use ratify_wire::{ErrorBody, NewTransaction, Recorded, TransactionView};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -209,7 +209,7 @@ fn selection(params: &ListParams, zone: Tz) -> Result<Selection, ApiError> {
     let status = match params.status.as_deref() {
         None => None,
         Some(s) => Some(
-            Status::parse(s)
+            CommissionStatus::parse(s)
                 .ok_or_else(|| ApiError::bad_request("status must be pending, approved or declined"))?
                 .as_str()
                 .to_owned(),

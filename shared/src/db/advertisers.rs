@@ -69,8 +69,8 @@ pub async fn rates(
     conn: &mut PgConnection,
     advertiser_id: i64,
     exponent: u32,
-) -> sqlx::Result<std::collections::HashMap<String, crate::commission::Rate>> {
-    use crate::commission::{GroupKind, Rate};
+) -> sqlx::Result<std::collections::HashMap<String, ratify_domain::commission::Rate>> {
+    use ratify_domain::commission::{GroupKind, Rate};
     Ok(groups(conn, advertiser_id)
         .await?
         .into_iter()

@@ -6,9 +6,9 @@ use sqlx::types::Json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::apply::{Change, TransactionState};
-use crate::commission::Part;
-use crate::state::Status;
+use ratify_domain::apply::{Change, TransactionState};
+use ratify_domain::commission::Part;
+use ratify_domain::state::CommissionStatus;
 
 /// New transactions in columns, ready for one `INSERT … SELECT FROM unnest`.
 #[derive(Debug, Default)]
@@ -212,8 +212,8 @@ impl StateRow {
     /// The state to apply commands to, and the version it was read at.
     pub fn into_state(self) -> Result<(TransactionState, String), CorruptState> {
         let corrupt = |what, value: &str| CorruptState { id: self.id, what, value: value.to_owned() };
-        let status =
-            Status::parse(&self.commission_status).ok_or_else(|| corrupt("status", &self.commission_status))?;
+        let status = CommissionStatus::parse(&self.commission_status)
+            .ok_or_else(|| corrupt("status", &self.commission_status))?;
         let currency = self.currency.parse().map_err(|_| corrupt("currency", &self.currency))?;
         let state = TransactionState {
             id: self.id,

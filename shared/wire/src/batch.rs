@@ -2,7 +2,7 @@
 //!
 //! The api does not read a batch through these types: it reads each element on its own, so
 //! that a malformed one becomes that item's `[400 BAD_REQUEST]` instead of sinking the batch
-//! (`ratify_shared::batch`). These are what a client writes, and what the document shows.
+//! (`ratify_domain::batch`). These are what a client writes, and what the document shows.
 
 use serde::{Deserialize, Serialize};
 

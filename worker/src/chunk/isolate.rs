@@ -6,12 +6,12 @@
 //! only after a failure.
 
 use chrono::Utc;
-use ratify_shared::apply::apply;
-use ratify_shared::batch::{Command, Echo};
+use ratify_domain::apply::apply;
+use ratify_domain::batch::{Command, Echo};
+use ratify_domain::job::{OutcomeCode, Plan};
 use ratify_shared::db;
 use ratify_shared::db::chunks::OutcomeRows;
 use ratify_shared::db::transactions::{HistoryRows, StateUpdates};
-use ratify_shared::job::{OutcomeCode, Plan};
 use sqlx::{PgConnection, PgPool};
 
 use super::{complete, count_and_commit, load, not_found, push_outcome, ChunkId, ChunkResult, Conflict, Loaded};

@@ -12,7 +12,7 @@ fn rates() -> HashMap<String, Rate> {
     ])
 }
 
-fn tx(status: Status) -> TransactionState {
+fn tx(status: CommissionStatus) -> TransactionState {
     TransactionState {
         id: 1,
         status,
@@ -51,15 +51,15 @@ fn command(kind: ActionKind) -> Command {
 fn every_cell_of_the_outcome_table() {
     use OutcomeCode::*;
     let expected = [
-        (ActionKind::Approve, Status::Pending, Ok, Status::Approved),
-        (ActionKind::Approve, Status::Approved, NotModified, Status::Approved),
-        (ActionKind::Approve, Status::Declined, Unprocessable, Status::Declined),
-        (ActionKind::Decline, Status::Pending, Ok, Status::Declined),
-        (ActionKind::Decline, Status::Approved, Unprocessable, Status::Approved),
-        (ActionKind::Decline, Status::Declined, NotModified, Status::Declined),
-        (ActionKind::Amend, Status::Pending, Ok, Status::Pending),
-        (ActionKind::Amend, Status::Approved, Unprocessable, Status::Approved),
-        (ActionKind::Amend, Status::Declined, Unprocessable, Status::Declined),
+        (ActionKind::Approve, CommissionStatus::Pending, Ok, CommissionStatus::Approved),
+        (ActionKind::Approve, CommissionStatus::Approved, NotModified, CommissionStatus::Approved),
+        (ActionKind::Approve, CommissionStatus::Declined, Unprocessable, CommissionStatus::Declined),
+        (ActionKind::Decline, CommissionStatus::Pending, Ok, CommissionStatus::Declined),
+        (ActionKind::Decline, CommissionStatus::Approved, Unprocessable, CommissionStatus::Approved),
+        (ActionKind::Decline, CommissionStatus::Declined, NotModified, CommissionStatus::Declined),
+        (ActionKind::Amend, CommissionStatus::Pending, Ok, CommissionStatus::Pending),
+        (ActionKind::Amend, CommissionStatus::Approved, Unprocessable, CommissionStatus::Approved),
+        (ActionKind::Amend, CommissionStatus::Declined, Unprocessable, CommissionStatus::Declined),
     ];
     for (action, status, code, after) in expected {
         let mut t = tx(status);
@@ -76,7 +76,7 @@ fn every_cell_of_the_outcome_table() {
 
 #[test]
 fn approve_and_decline_set_the_validation_date() {
-    let mut t = tx(Status::Pending);
+    let mut t = tx(CommissionStatus::Pending);
     apply(&mut t, &Command::Decline { reason: "returned".into() }, &rates(), now());
     assert_eq!(t.validation_date, Some(now()));
     assert_eq!(t.decline_reason.as_deref(), Some("returned"));
@@ -84,13 +84,13 @@ fn approve_and_decline_set_the_validation_date() {
 
 #[test]
 fn amend_replaces_values_and_keeps_the_old_ones() {
-    let mut t = tx(Status::Pending);
+    let mut t = tx(CommissionStatus::Pending);
     let result = apply(&mut t, &command(ActionKind::Amend), &rates(), now());
     assert_eq!(result.code, OutcomeCode::Ok);
     assert_eq!((t.sale_amount, t.commission_amount), (5_596, 448 + 56));
     assert_eq!((t.old_sale_amount, t.old_commission_amount), (Some(10_000), Some(1_000)));
     assert!(t.amended);
-    assert_eq!(t.status, Status::Pending);
+    assert_eq!(t.status, CommissionStatus::Pending);
     assert_eq!(t.validation_date, None);
     let change = result.change.unwrap();
     assert!(change.before.contains(r#""saleAmount":100.00"#), "{}", change.before);
@@ -99,17 +99,17 @@ fn amend_replaces_values_and_keeps_the_old_ones() {
 
 #[test]
 fn amend_with_approve_ends_approved() {
-    let mut t = tx(Status::Pending);
+    let mut t = tx(CommissionStatus::Pending);
     let result = apply(&mut t, &amend(true, 8_000, &[("DEFAULT", 8_000)]), &rates(), now());
     assert_eq!(result.code, OutcomeCode::Ok);
-    assert_eq!(t.status, Status::Approved);
+    assert_eq!(t.status, CommissionStatus::Approved);
     assert_eq!(t.validation_date, Some(now()));
 }
 
 #[test]
 fn amend_that_changes_nothing_is_304_unless_it_approves() {
     let same = amend(false, 10_000, &[("DEFAULT", 10_000)]);
-    let mut t = tx(Status::Pending);
+    let mut t = tx(CommissionStatus::Pending);
     assert_eq!(apply(&mut t, &same, &rates(), now()).code, OutcomeCode::NotModified);
     assert!(!t.amended);
     // Parts that do not sum are completed by DEFAULT: still the same values.
@@ -117,7 +117,7 @@ fn amend_that_changes_nothing_is_304_unless_it_approves() {
     assert_eq!(apply(&mut t, &absorbed, &rates(), now()).code, OutcomeCode::NotModified);
     let approving = amend(true, 10_000, &[("DEFAULT", 10_000)]);
     assert_eq!(apply(&mut t, &approving, &rates(), now()).code, OutcomeCode::Ok);
-    assert_eq!(t.status, Status::Approved);
+    assert_eq!(t.status, CommissionStatus::Approved);
     assert!(!t.amended, "no value changed, only the status");
 }
 
@@ -138,26 +138,26 @@ fn amend_that_cannot_apply_is_422() {
         ),
     ];
     for (command, why) in cases {
-        let mut t = tx(Status::Pending);
+        let mut t = tx(CommissionStatus::Pending);
         let result = apply(&mut t, &command, &rates(), now());
         assert_eq!(result.code, OutcomeCode::Unprocessable);
         assert!(result.description.as_deref().unwrap_or_default().contains(why), "{result:?}");
-        assert_eq!(t, tx(Status::Pending));
+        assert_eq!(t, tx(CommissionStatus::Pending));
     }
 }
 
 #[test]
 fn amend_then_approve_in_sequence() {
-    let mut t = tx(Status::Pending);
+    let mut t = tx(CommissionStatus::Pending);
     assert_eq!(apply(&mut t, &command(ActionKind::Amend), &rates(), now()).code, OutcomeCode::Ok);
     assert_eq!(apply(&mut t, &Command::Approve, &rates(), now()).code, OutcomeCode::Ok);
-    assert_eq!(t.status, Status::Approved);
+    assert_eq!(t.status, CommissionStatus::Approved);
     assert_eq!(t.sale_amount, 5_596);
 }
 
 /// A transaction split over two groups, DEFAULT last (as an amend that left DEFAULT out
 /// stores it).
-fn split(status: Status) -> TransactionState {
+fn split(status: CommissionStatus) -> TransactionState {
     let mut t = tx(status);
     t.parts = vec![
         Part { code: "EXISTING".into(), amount: 4_000, commission: 200 },
@@ -169,7 +169,7 @@ fn split(status: Status) -> TransactionState {
 
 #[test]
 fn the_same_parts_in_another_order_change_nothing() {
-    let mut t = split(Status::Pending);
+    let mut t = split(CommissionStatus::Pending);
     let reordered = amend(false, 10_000, &[("DEFAULT", 6_000), ("EXISTING", 4_000)]);
     let applied = apply(&mut t, &reordered, &rates(), now());
     assert_eq!(applied.code, OutcomeCode::NotModified, "{applied:?}");
@@ -178,11 +178,11 @@ fn the_same_parts_in_another_order_change_nothing() {
 
 #[test]
 fn leaving_out_default_whose_remainder_is_unchanged_changes_nothing() {
-    let mut t = split(Status::Pending);
+    let mut t = split(CommissionStatus::Pending);
     let without_default = amend(false, 10_000, &[("EXISTING", 4_000)]);
     assert_eq!(apply(&mut t, &without_default, &rates(), now()).code, OutcomeCode::NotModified);
     // With DEFAULT first in the stored parts, too.
-    let mut t = split(Status::Pending);
+    let mut t = split(CommissionStatus::Pending);
     t.parts.reverse();
     assert_eq!(apply(&mut t, &without_default, &rates(), now()).code, OutcomeCode::NotModified);
     // A different split is a change.

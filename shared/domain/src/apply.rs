@@ -10,13 +10,13 @@ use crate::batch::Command;
 use crate::commission::{build_parts, total_commission, Part, Rate};
 use crate::job::OutcomeCode;
 use crate::money::{Currency, JsonAmount};
-use crate::state::{decide, Status, Transition};
+use crate::state::{decide, CommissionStatus, Transition};
 
 /// The mutable part of a transaction, as the worker locked it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransactionState {
     pub id: i64,
-    pub status: Status,
+    pub status: CommissionStatus,
     pub currency: Currency,
     pub sale_amount: i64,
     pub commission_amount: i64,
@@ -166,7 +166,7 @@ pub fn apply(
                 tx.amend_reason = Some(reason.clone());
             }
             if *approve {
-                tx.status = Status::Approved;
+                tx.status = CommissionStatus::Approved;
                 tx.validation_date = Some(now);
             }
         }

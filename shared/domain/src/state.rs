@@ -5,28 +5,29 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Status {
+pub enum CommissionStatus {
     Pending,
     Approved,
     Declined,
 }
 
-impl Status {
-    pub const ALL: [Status; 3] = [Status::Pending, Status::Approved, Status::Declined];
+impl CommissionStatus {
+    pub const ALL: [CommissionStatus; 3] =
+        [CommissionStatus::Pending, CommissionStatus::Approved, CommissionStatus::Declined];
 
     pub fn as_str(self) -> &'static str {
         match self {
-            Status::Pending => "pending",
-            Status::Approved => "approved",
-            Status::Declined => "declined",
+            CommissionStatus::Pending => "pending",
+            CommissionStatus::Approved => "approved",
+            CommissionStatus::Declined => "declined",
         }
     }
 
-    pub fn parse(s: &str) -> Option<Status> {
+    pub fn parse(s: &str) -> Option<CommissionStatus> {
         match s {
-            "pending" => Some(Status::Pending),
-            "approved" => Some(Status::Approved),
-            "declined" => Some(Status::Declined),
+            "pending" => Some(CommissionStatus::Pending),
+            "approved" => Some(CommissionStatus::Approved),
+            "declined" => Some(CommissionStatus::Declined),
             _ => None,
         }
     }
@@ -66,7 +67,7 @@ impl ActionKind {
 pub enum Transition {
     /// The action applies (200), moving to this status. An amend stays pending here and
     /// may still turn out to change nothing (304) or become approved.
-    Apply(Status),
+    Apply(CommissionStatus),
     /// The desired state already holds (304).
     AlreadySo,
     /// The current status forbids the action (422), with the reason.
@@ -74,9 +75,9 @@ pub enum Transition {
 }
 
 /// The outcome table of SPEC §4.
-pub fn decide(status: Status, action: ActionKind) -> Transition {
+pub fn decide(status: CommissionStatus, action: ActionKind) -> Transition {
     use ActionKind::*;
-    use Status::*;
+    use CommissionStatus::*;
     match (action, status) {
         (Approve, Pending) => Transition::Apply(Approved),
         (Approve, Approved) => Transition::AlreadySo,
@@ -97,7 +98,7 @@ mod tests {
     #[test]
     fn the_outcome_table_exhaustively() {
         use ActionKind::*;
-        use Status::*;
+        use CommissionStatus::*;
         // (action, status, expected): every cell of SPEC §4, written out once more.
         let table = [
             (Approve, Pending, Transition::Apply(Approved)),
@@ -108,7 +109,7 @@ mod tests {
         ];
         let mut seen = 0;
         for action in ActionKind::ALL {
-            for status in Status::ALL {
+            for status in CommissionStatus::ALL {
                 let got = decide(status, action);
                 match table.iter().find(|(a, s, _)| *a == action && *s == status) {
                     Some((_, _, want)) => assert_eq!(got, *want, "{action:?} on {status:?}"),
@@ -122,8 +123,8 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for s in Status::ALL {
-            assert_eq!(Status::parse(s.as_str()), Some(s));
+        for s in CommissionStatus::ALL {
+            assert_eq!(CommissionStatus::parse(s.as_str()), Some(s));
         }
         for a in ActionKind::ALL {
             assert_eq!(ActionKind::parse(a.as_str()), Some(a));
