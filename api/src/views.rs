@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
-use ratify_domain::job;
 use ratify_domain::money::{Currency, UnknownCurrency};
 use ratify_shared::db::advertisers::GroupRow;
 use ratify_shared::db::jobs::{JobRow, OutcomeRow};
@@ -77,7 +76,7 @@ fn history_entry(row: HistoryRow) -> Option<HistoryView> {
 pub fn job(row: &JobRow) -> JobView {
     JobView {
         job_id: row.id,
-        status: row.status.clone(),
+        status: row.status,
         transaction_count: row.transaction_count,
         processed_count: row.processed_count,
         error_count: row.error_count,
@@ -90,7 +89,7 @@ pub fn job(row: &JobRow) -> JobView {
 
 /// One item's outcome; a code no outcome has reads as the give-up's `500`.
 pub fn outcome(row: OutcomeRow) -> OutcomeView {
-    let code = job::OutcomeCode::from_status(row.code).unwrap_or(job::OutcomeCode::Internal);
+    let code = OutcomeCode::from_status(row.code).unwrap_or(OutcomeCode::Internal);
     OutcomeView {
         index: row.item_index,
         action: row.action,
@@ -98,19 +97,8 @@ pub fn outcome(row: OutcomeRow) -> OutcomeView {
         order_ref: row.order_ref,
         transaction_date: row.transaction_date,
         timezone: row.timezone,
-        code: outcome_code(code),
+        code,
         description: row.description,
-    }
-}
-
-fn outcome_code(code: job::OutcomeCode) -> OutcomeCode {
-    match code {
-        job::OutcomeCode::Ok => OutcomeCode::Ok,
-        job::OutcomeCode::NotModified => OutcomeCode::NotModified,
-        job::OutcomeCode::BadRequest => OutcomeCode::BadRequest,
-        job::OutcomeCode::NotFound => OutcomeCode::NotFound,
-        job::OutcomeCode::Unprocessable => OutcomeCode::Unprocessable,
-        job::OutcomeCode::Internal => OutcomeCode::Internal,
     }
 }
 
@@ -125,14 +113,6 @@ mod tests {
     use ratify_domain::money::format_minor;
 
     use super::*;
-
-    #[test]
-    fn outcome_codes_are_sent_with_their_labels() {
-        for code in job::OutcomeCode::ALL {
-            let sent = serde_json::to_value(outcome_code(code)).unwrap();
-            assert_eq!(sent, code.label());
-        }
-    }
 
     #[test]
     fn amounts_are_written_as_the_domain_formats_them() {

@@ -223,7 +223,7 @@ pub async fn apply_chunk(pool: &PgPool, id: ChunkId) -> anyhow::Result<ChunkResu
                 Some((state, _)) => {
                     let applied = apply(state, command, &rates, now);
                     if let Some(change) = applied.change {
-                        history.push(*transaction_id, item.index, command.kind().as_str(), change);
+                        history.push(*transaction_id, item.index, command.kind(), change);
                         changed.insert(*transaction_id);
                         if matches!(command, Command::Amend { .. }) {
                             amended.insert(*transaction_id);

@@ -3,12 +3,12 @@
 
 use std::io::Write;
 
-use ratify_wire::{JobPage, JobStatus, JobView};
+use ratify_wire::{JobPage, JobState, JobStatus, JobView};
 use reqwest::Method;
 
 use crate::client::Api;
 use crate::error::{exit, CliError};
-use crate::output::{self, DONE};
+use crate::output;
 
 /// Which items `ratify job` lists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,7 +54,7 @@ pub async fn show(
     } else {
         output::items_json(&mut out, &list)?;
     }
-    if job.job.status != DONE {
+    if job.job.status != JobState::Done {
         eprintln!("the job is not DONE yet: the list holds the items processed so far");
     }
     Ok(exit::APPLIED)

@@ -10,9 +10,6 @@ use ratify_wire::{JobView, OutcomeView};
 use serde::Serialize;
 use serde_json::Value;
 
-/// The status of a job whose every item has its outcome.
-pub const DONE: &str = "DONE";
-
 /// The columns of an item list as CSV, in the api's names.
 pub const ITEM_COLUMNS: [&str; 8] =
     ["index", "action", "transactionId", "orderRef", "transactionDate", "timezone", "code", "description"];
@@ -119,6 +116,7 @@ pub fn job_header(out: &mut impl Write) -> std::io::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use ratify_wire::JobState;
     use serde_json::json;
 
     use super::*;
@@ -126,7 +124,7 @@ mod tests {
     fn job() -> JobView {
         JobView {
             job_id: "6f1c0000-0000-4000-8000-000000000000".parse().unwrap(),
-            status: "DONE".into(),
+            status: JobState::Done,
             transaction_count: 3,
             processed_count: 3,
             error_count: 1,

@@ -7,14 +7,14 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use ratify_wire::{Accepted, JobStatus, JobView};
+use ratify_wire::{Accepted, JobState, JobStatus, JobView};
 use reqwest::Method;
 use uuid::Uuid;
 
 use crate::batch::{self, Format, Limits};
 use crate::client::Api;
 use crate::error::{exit, CliError};
-use crate::output::{self, DONE};
+use crate::output;
 
 pub struct Submit<'a> {
     pub file: &'a Path,
@@ -119,7 +119,7 @@ async fn wait(
                 bar.set_length(u64::try_from(job.transaction_count).unwrap_or(0));
                 bar.set_position(u64::try_from(job.processed_count).unwrap_or(0));
                 bar.set_message(format!("{} errors, {}", job.error_count, job.status));
-                if job.status == DONE {
+                if job.status == JobState::Done {
                     bar.finish_and_clear();
                     return Ok(job);
                 }

@@ -44,7 +44,7 @@ fn group_row(code: &str, group: &NewGroup, currency: Currency) -> Result<GroupRo
     if Rate::from_group(kind, value, currency.exponent()).is_none() {
         return Err(ApiError::bad_request(format!("group {code}: a fixed value must be a valid amount in {currency}")));
     }
-    Ok(GroupRow { code: code.to_owned(), name: group.name.clone(), kind: kind.as_str().to_owned(), value })
+    Ok(GroupRow { code: code.to_owned(), name: group.name.clone(), kind, value })
 }
 
 /// Creates an advertiser and its commission groups.
@@ -95,7 +95,7 @@ pub async fn create_advertiser(
         rows.push(GroupRow {
             code: DEFAULT_GROUP.to_owned(),
             name: "Default".to_owned(),
-            kind: GroupKind::Percentage.as_str().to_owned(),
+            kind: GroupKind::Percentage,
             value: Decimal::ZERO,
         });
     }

@@ -6,6 +6,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures::TryStreamExt;
+use ratify_domain::job::JobState;
 use ratify_shared::db;
 use ratify_shared::db::jobs::OutcomeRow;
 use ratify_wire::{ErrorBody, JobPage, JobStatus};
@@ -92,7 +93,7 @@ pub async fn get_job(
     };
     let (prefix, suffix) = framing(&summary, errors_only).map_err(|e| ApiError::Internal(e.into()))?;
     let listing = Listing { advertiser_id, job_id: id, errors_only, prefix, suffix };
-    if job.status != "DONE" {
+    if job.status != JobState::Done {
         return Ok(crate::stream::json_body(listing.stream(tx, None)));
     }
     // A finished job never changes: serve it from memory, or render it once for everyone
@@ -257,7 +258,7 @@ mod tests {
     fn streamed_job_status_is_the_wire_type() {
         let job = JobView {
             job_id: Uuid::nil(),
-            status: "DONE".to_owned(),
+            status: JobState::Done,
             transaction_count: 2,
             processed_count: 2,
             error_count: 1,

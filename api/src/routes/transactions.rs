@@ -159,7 +159,7 @@ const MAX_RANGE_DAYS: i64 = 31;
 enum Selection {
     Ids(Vec<i64>),
     OrderRef(String),
-    Dates { date_type: DateType, start: DateTime<Utc>, end: DateTime<Utc>, status: Option<String> },
+    Dates { date_type: DateType, start: DateTime<Utc>, end: DateTime<Utc>, status: Option<CommissionStatus> },
 }
 
 fn selection(params: &ListParams, zone: Tz) -> Result<Selection, ApiError> {
@@ -210,9 +210,7 @@ fn selection(params: &ListParams, zone: Tz) -> Result<Selection, ApiError> {
         None => None,
         Some(s) => Some(
             CommissionStatus::parse(s)
-                .ok_or_else(|| ApiError::bad_request("status must be pending, approved or declined"))?
-                .as_str()
-                .to_owned(),
+                .ok_or_else(|| ApiError::bad_request("status must be pending, approved or declined"))?,
         ),
     };
     Ok(Selection::Dates { date_type, start, end, status })
@@ -263,7 +261,7 @@ pub async fn list(
         let query = match &selection {
             Selection::Ids(ids) => query.bind(ids.clone()),
             Selection::OrderRef(order_ref) => query.bind(order_ref.clone()),
-            Selection::Dates { start, end, status, .. } => query.bind(*start).bind(*end).bind(status.clone()),
+            Selection::Dates { start, end, status, .. } => query.bind(*start).bind(*end).bind(*status),
         };
         let mut rows = query.fetch(&mut *conn);
         while let Some(row) = rows.try_next().await.map_err(std::io::Error::other)? {

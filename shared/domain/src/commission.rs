@@ -1,6 +1,7 @@
 //! Commission groups, transaction parts and the commission they pay.
 
 use std::collections::HashMap;
+use std::fmt;
 
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
@@ -10,7 +11,12 @@ use crate::money::{max_minor, parse_minor, AmountError};
 /// The group every advertiser has; it absorbs the difference when parts do not sum.
 pub const DEFAULT_GROUP: &str = "DEFAULT";
 
+/// `percentage` pays `amount × value / 100` per part; `fixed` pays `value` per part whose
+/// amount is above zero.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::Type))]
+#[cfg_attr(feature = "sqlx", sqlx(type_name = "text", rename_all = "lowercase"))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum GroupKind {
     Percentage,
@@ -31,6 +37,12 @@ impl GroupKind {
             "fixed" => Some(GroupKind::Fixed),
             _ => None,
         }
+    }
+}
+
+impl fmt::Display for GroupKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
     }
 }
 

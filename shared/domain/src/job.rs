@@ -1,19 +1,29 @@
 //! Jobs as stored: the items of a job, grouped into chunks, and item outcomes.
 
 use std::collections::HashMap;
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
 use crate::batch::{Command, Echo};
 
-/// The outcome codes of SPEC §5.
+/// An item's outcome, sent as its label (`[404 NOT_FOUND]`; `OutcomeCode::status` is the number).
+/// `errorCount` counts 400, 404, 422 and 500; 304 is not an error (the desired state holds).
+/// 500 only for an item whose processing kept failing and was given up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum OutcomeCode {
+    #[serde(rename = "[200 OK]")]
     Ok,
+    #[serde(rename = "[304 NOT_MODIFIED]")]
     NotModified,
+    #[serde(rename = "[400 BAD_REQUEST]")]
     BadRequest,
+    #[serde(rename = "[404 NOT_FOUND]")]
     NotFound,
+    #[serde(rename = "[422 UNPROCESSABLE_ENTITY]")]
     Unprocessable,
+    #[serde(rename = "[500 INTERNAL_SERVER_ERROR]")]
     Internal,
 }
 
@@ -60,6 +70,73 @@ impl OutcomeCode {
     }
 }
 
+/// A job's state: `QUEUED` until a worker starts on it, `DONE` exactly when every item has
+/// its outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::Type))]
+#[cfg_attr(feature = "sqlx", sqlx(type_name = "text", rename_all = "UPPERCASE"))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "UPPERCASE")]
+pub enum JobState {
+    Queued,
+    Processing,
+    Done,
+}
+
+impl JobState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "QUEUED",
+            JobState::Processing => "PROCESSING",
+            JobState::Done => "DONE",
+        }
+    }
+}
+
+impl fmt::Display for JobState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl fmt::Display for OutcomeCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.label())
+    }
+}
+
+/// How a chunk's stored items name an outcome decided at acceptance: by the variant's name
+/// (`"NotFound"`), as chunks have always been written, so chunks stored before the code
+/// got its label as a serde name still read.
+mod stored_code {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::OutcomeCode;
+
+    const NAMES: [(OutcomeCode, &str); 6] = [
+        (OutcomeCode::Ok, "Ok"),
+        (OutcomeCode::NotModified, "NotModified"),
+        (OutcomeCode::BadRequest, "BadRequest"),
+        (OutcomeCode::NotFound, "NotFound"),
+        (OutcomeCode::Unprocessable, "Unprocessable"),
+        (OutcomeCode::Internal, "Internal"),
+    ];
+
+    pub fn serialize<S: Serializer>(code: &OutcomeCode, serializer: S) -> Result<S::Ok, S::Error> {
+        let name = NAMES.iter().find(|(c, _)| c == code).map_or("Internal", |(_, name)| name);
+        serializer.serialize_str(name)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<OutcomeCode, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        NAMES
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(code, _)| *code)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown outcome code {name:?}")))
+    }
+}
+
 /// One item of a job as stored in its chunk.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobItem {
@@ -75,7 +152,11 @@ pub enum Plan {
     /// Apply the command to the transaction with this id, if the advertiser has it.
     Apply { transaction_id: i64, command: Command },
     /// The item already has its outcome; the worker only records it.
-    Reject { code: OutcomeCode, description: String },
+    Reject {
+        #[serde(with = "stored_code")]
+        code: OutcomeCode,
+        description: String,
+    },
 }
 
 impl JobItem {
@@ -190,6 +271,18 @@ mod tests {
             assert_eq!(code.is_error(), !matches!(code, OutcomeCode::Ok | OutcomeCode::NotModified));
             assert!(code.label().starts_with(&format!("[{} ", code.status())));
         }
+    }
+
+    #[test]
+    fn codes_are_sent_as_labels_and_stored_in_chunks_by_name() {
+        for code in OutcomeCode::ALL {
+            assert_eq!(serde_json::to_value(code).unwrap(), code.label());
+        }
+        let plan = Plan::Reject { code: OutcomeCode::NotFound, description: "no such transaction".into() };
+        let stored = serde_json::to_string(&plan).unwrap();
+        assert_eq!(stored, r#"{"plan":"reject","code":"NotFound","description":"no such transaction"}"#);
+        assert_eq!(serde_json::from_str::<Plan>(&stored).unwrap(), plan);
+        assert!(serde_json::from_str::<Plan>(r#"{"plan":"reject","code":"Gone","description":""}"#).is_err());
     }
 
     #[test]

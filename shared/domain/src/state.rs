@@ -1,9 +1,15 @@
 //! The validation state machine of SPEC §4: what an action does to a transaction in a
 //! given commission status. Pure, no I/O.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
+/// Where a transaction stands: `pending` until an approve or a decline settles it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::Type))]
+#[cfg_attr(feature = "sqlx", sqlx(type_name = "text", rename_all = "lowercase"))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum CommissionStatus {
     Pending,
@@ -33,7 +39,11 @@ impl CommissionStatus {
     }
 }
 
+/// What a batch item asks for, and what a history entry records was done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::Type))]
+#[cfg_attr(feature = "sqlx", sqlx(type_name = "text", rename_all = "lowercase"))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ActionKind {
     Approve,
@@ -59,6 +69,18 @@ impl ActionKind {
             "amend" => Some(ActionKind::Amend),
             _ => None,
         }
+    }
+}
+
+impl fmt::Display for CommissionStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl fmt::Display for ActionKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
     }
 }
 

@@ -1,5 +1,6 @@
 //! Advertisers and their commission groups.
 
+use ratify_domain::commission::{GroupKind, Rate};
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
 
@@ -14,7 +15,7 @@ pub struct Advertiser {
 pub struct GroupRow {
     pub code: String,
     pub name: String,
-    pub kind: String,
+    pub kind: GroupKind,
     pub value: Decimal,
 }
 
@@ -47,7 +48,7 @@ pub async fn upsert_group(conn: &mut PgConnection, advertiser_id: i64, group: &G
     .bind(advertiser_id)
     .bind(&group.code)
     .bind(&group.name)
-    .bind(&group.kind)
+    .bind(group.kind)
     .bind(group.value)
     .execute(conn)
     .await?;
@@ -69,13 +70,12 @@ pub async fn rates(
     conn: &mut PgConnection,
     advertiser_id: i64,
     exponent: u32,
-) -> sqlx::Result<std::collections::HashMap<String, ratify_domain::commission::Rate>> {
-    use ratify_domain::commission::{GroupKind, Rate};
+) -> sqlx::Result<std::collections::HashMap<String, Rate>> {
     Ok(groups(conn, advertiser_id)
         .await?
         .into_iter()
         .filter_map(|g| {
-            let rate = Rate::from_group(GroupKind::parse(&g.kind)?, g.value, exponent)?;
+            let rate = Rate::from_group(g.kind, g.value, exponent)?;
             Some((g.code, rate))
         })
         .collect())

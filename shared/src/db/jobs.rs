@@ -1,13 +1,14 @@
 //! Jobs as the api writes and reads them.
 
 use chrono::{DateTime, Utc};
+use ratify_domain::job::JobState;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct JobRow {
     pub id: Uuid,
-    pub status: String,
+    pub status: JobState,
     pub transaction_count: i32,
     pub processed_count: i32,
     pub error_count: i32,

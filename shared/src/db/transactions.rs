@@ -2,13 +2,12 @@
 //! lock-then-update of a chunk's transactions.
 
 use chrono::{DateTime, Utc};
+use ratify_domain::apply::{Change, TransactionState};
+use ratify_domain::commission::Part;
+use ratify_domain::state::{ActionKind, CommissionStatus};
 use sqlx::types::Json;
 use sqlx::PgConnection;
 use uuid::Uuid;
-
-use ratify_domain::apply::{Change, TransactionState};
-use ratify_domain::commission::Part;
-use ratify_domain::state::CommissionStatus;
 
 /// New transactions in columns, ready for one `INSERT … SELECT FROM unnest`.
 #[derive(Debug, Default)]
@@ -76,7 +75,7 @@ pub struct TransactionRow {
     pub order_ref: String,
     pub transaction_date: DateTime<Utc>,
     pub timezone: String,
-    pub commission_status: String,
+    pub commission_status: CommissionStatus,
     pub currency: String,
     pub sale_amount: i64,
     pub commission_amount: i64,
@@ -110,7 +109,7 @@ pub struct HistoryRow {
     pub changed_at: DateTime<Utc>,
     pub job_id: Option<Uuid>,
     pub item_index: Option<i32>,
-    pub action: String,
+    pub action: ActionKind,
     pub before: String,
     pub after: String,
 }
@@ -186,6 +185,9 @@ pub async fn resolve_order_refs(
 pub struct StateRow {
     pub id: i64,
     pub version: String,
+    // Text, read as a status in `into_state`: a row whose status is not one (the schema's
+    // check forbids it, but a hand-edited row can have one) fails its own items only,
+    // not the whole chunk's read.
     pub commission_status: String,
     pub currency: String,
     pub sale_amount: i64,
@@ -340,10 +342,10 @@ pub struct HistoryRows {
 
 impl HistoryRows {
     /// Adds the change an item made to a transaction.
-    pub fn push(&mut self, transaction_id: i64, item_index: i32, action: &str, change: Change) {
+    pub fn push(&mut self, transaction_id: i64, item_index: i32, action: ActionKind, change: Change) {
         self.transaction_ids.push(transaction_id);
         self.item_indexes.push(item_index);
-        self.actions.push(action.to_owned());
+        self.actions.push(action.as_str().to_owned());
         self.befores.push(change.before);
         self.afters.push(change.after);
     }

@@ -1,5 +1,6 @@
 //! `/admin/...`: advertisers, commission groups and tokens.
 
+pub use ratify_domain::commission::GroupKind;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -34,23 +35,13 @@ pub struct NewGroup {
     #[cfg_attr(feature = "openapi", schema(example = "DEFAULT"))]
     pub code: Option<String>,
     pub name: String,
-    // Text, not `GroupType`: the api checks it, naming the group when it is neither.
+    // Text, not `GroupKind`: the api checks it, naming the group when it is neither.
     #[serde(rename = "type")]
-    #[cfg_attr(feature = "openapi", schema(value_type = GroupType))]
+    #[cfg_attr(feature = "openapi", schema(value_type = GroupKind))]
     pub kind: String,
     /// A non-negative JSON number: a percentage (at most 100) of the part's amount, or a fixed
     /// amount in the advertiser's currency paid per part whose amount is above zero.
     pub value: DecimalNumber,
-}
-
-/// `percentage` pays `amount × value / 100` per part; `fixed` pays `value` per part whose
-/// amount is above zero.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "lowercase")]
-pub enum GroupType {
-    Percentage,
-    Fixed,
 }
 
 /// An advertiser with all its commission groups.
@@ -71,8 +62,7 @@ pub struct GroupView {
     pub code: String,
     pub name: String,
     #[serde(rename = "type")]
-    #[cfg_attr(feature = "openapi", schema(value_type = GroupType))]
-    pub kind: String,
+    pub kind: GroupKind,
     pub value: DecimalNumber,
 }
 

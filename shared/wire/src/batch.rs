@@ -4,6 +4,7 @@
 //! that a malformed one becomes that item's `[400 BAD_REQUEST]` instead of sinking the batch
 //! (`ratify_domain::batch`). These are what a client writes, and what the document shows.
 
+pub use ratify_domain::state::ActionKind;
 use serde::{Deserialize, Serialize};
 
 use crate::number::Amount;
@@ -29,15 +30,6 @@ pub struct BatchAction {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approve: Option<bool>,
     pub transaction: BatchTransaction,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "lowercase")]
-pub enum ActionKind {
-    Approve,
-    Decline,
-    Amend,
 }
 
 /// The transaction an action is aimed at, and the action's values. `transactionId` wins;

@@ -1,6 +1,7 @@
 //! `/advertisers/{aid}/transactions/batch` and `.../jobs`: accepted batches, their jobs
 //! and the outcome of each item.
 
+pub use ratify_domain::job::{JobState, OutcomeCode};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -19,8 +20,7 @@ pub struct Accepted {
 #[serde(rename_all = "camelCase")]
 pub struct JobView {
     pub job_id: Uuid,
-    #[cfg_attr(feature = "openapi", schema(value_type = JobState))]
-    pub status: String,
+    pub status: JobState,
     pub transaction_count: i32,
     pub processed_count: i32,
     pub error_count: i32,
@@ -32,16 +32,6 @@ pub struct JobView {
     /// Set when the job is `DONE`.
     #[cfg_attr(feature = "openapi", schema(required = true, example = "2026-11-14T10:15:02.456Z"))]
     pub completion_date: Option<String>,
-}
-
-/// `DONE` exactly when every item has its outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "UPPERCASE")]
-pub enum JobState {
-    Queued,
-    Processing,
-    Done,
 }
 
 /// Which item outcomes `GET .../jobs/{job_id}` adds.
@@ -75,39 +65,6 @@ pub struct OutcomeView {
     /// Why, for any code but `[200 OK]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-}
-
-/// An item's outcome. `errorCount` counts 400, 404, 422 and 500; 304 is not an error (the
-/// desired state holds). 500 only for an item whose processing kept failing and was given up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub enum OutcomeCode {
-    #[serde(rename = "[200 OK]")]
-    Ok,
-    #[serde(rename = "[304 NOT_MODIFIED]")]
-    NotModified,
-    #[serde(rename = "[400 BAD_REQUEST]")]
-    BadRequest,
-    #[serde(rename = "[404 NOT_FOUND]")]
-    NotFound,
-    #[serde(rename = "[422 UNPROCESSABLE_ENTITY]")]
-    Unprocessable,
-    #[serde(rename = "[500 INTERNAL_SERVER_ERROR]")]
-    Internal,
-}
-
-impl OutcomeCode {
-    /// The code as sent, e.g. `[404 NOT_FOUND]`.
-    pub fn label(self) -> &'static str {
-        match self {
-            OutcomeCode::Ok => "[200 OK]",
-            OutcomeCode::NotModified => "[304 NOT_MODIFIED]",
-            OutcomeCode::BadRequest => "[400 BAD_REQUEST]",
-            OutcomeCode::NotFound => "[404 NOT_FOUND]",
-            OutcomeCode::Unprocessable => "[422 UNPROCESSABLE_ENTITY]",
-            OutcomeCode::Internal => "[500 INTERNAL_SERVER_ERROR]",
-        }
-    }
 }
 
 /// `GET /advertisers/{aid}/transactions/jobs/{job_id}`: the summary, plus at most one of

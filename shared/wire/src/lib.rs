@@ -9,8 +9,10 @@
 //! body) keep what the client sent, money included, so that the api can name the field
 //! that is wrong; building these types from stored rows is the api's business.
 //!
-//! What it may depend on: serde, serde_json, uuid, and (optionally) utoipa. Never on
-//! `ratify-shared`, sqlx, axum or lapin: a client linking this crate links no server.
+//! What it may depend on: serde, serde_json, uuid, `ratify-domain` (without its `sqlx`
+//! feature: the outcome codes, statuses and actions the bodies carry are the domain's own
+//! enums), and (optionally) utoipa. Never on `ratify-shared`, sqlx, axum or lapin: a client
+//! linking this crate links no server.
 //! Money is exact: an amount is the text of a JSON number, never an `f64`.
 
 mod admin;
@@ -21,7 +23,7 @@ mod number;
 mod ops;
 mod transactions;
 
-pub use admin::{AdvertiserView, CreatedToken, GroupType, GroupView, NewAdvertiser, NewGroup, NewToken};
+pub use admin::{AdvertiserView, CreatedToken, GroupKind, GroupView, NewAdvertiser, NewGroup, NewToken};
 pub use batch::{ActionKind, BatchAction, BatchTransaction, TransactionId};
 pub use error::ErrorBody;
 pub use jobs::{Accepted, JobOutput, JobPage, JobState, JobStatus, JobView, OutcomeCode, OutcomeView};

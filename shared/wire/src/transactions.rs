@@ -1,9 +1,11 @@
 //! `/advertisers/{aid}/transactions`: transactions as recorded and read.
 
+pub use ratify_domain::state::CommissionStatus;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
+use crate::batch::ActionKind;
 use crate::number::Amount;
 
 /// An amount of money in a currency.
@@ -41,8 +43,7 @@ pub struct TransactionView {
     /// The IANA zone the transaction was recorded in.
     #[cfg_attr(feature = "openapi", schema(example = "Europe/Stockholm"))]
     pub timezone: String,
-    #[cfg_attr(feature = "openapi", schema(value_type = CommissionStatus))]
-    pub commission_status: String,
+    pub commission_status: CommissionStatus,
     pub sale_amount: Money,
     pub commission_amount: Money,
     pub transaction_parts: Vec<PartView>,
@@ -80,22 +81,12 @@ pub struct HistoryView {
     /// The item's index in that job's batch.
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub item_index: Option<i32>,
-    #[cfg_attr(feature = "openapi", schema(value_type = crate::batch::ActionKind))]
-    pub action: String,
+    pub action: ActionKind,
     // As stored, byte for byte (its shape is `HistorySnapshot`).
     #[cfg_attr(feature = "openapi", schema(value_type = HistorySnapshot))]
     pub from: Box<RawValue>,
     #[cfg_attr(feature = "openapi", schema(value_type = HistorySnapshot))]
     pub to: Box<RawValue>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "lowercase")]
-pub enum CommissionStatus {
-    Pending,
-    Approved,
-    Declined,
 }
 
 /// Which date a listing's range selects on.

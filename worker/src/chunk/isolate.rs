@@ -79,7 +79,7 @@ pub async fn apply_chunk_isolating(pool: &PgPool, id: ChunkId) -> anyhow::Result
         let mut update = StateUpdates::default();
         update.push(&next, version.clone(), matches!(command, Command::Amend { .. }))?;
         let mut history = HistoryRows::default();
-        history.push(transaction_id, item.index, command.kind().as_str(), change);
+        history.push(transaction_id, item.index, command.kind(), change);
         let written = in_savepoint(&mut tx, async |conn| {
             let mut written = db::transactions::update_states(conn, id.advertiser_id, &update).await?;
             let Some((_, new_version)) = written.pop() else { return Err(Conflict.into()) };
