@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use ratify_shared::config::{in_range, required, var, Common, ConfigError};
+use ratify_shared::config::{in_range, Common, ConfigError, Vars};
 
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
@@ -30,7 +30,11 @@ pub struct ApiConfig {
 
 impl ApiConfig {
     pub fn from_env() -> Result<ApiConfig, ConfigError> {
-        let admin_token: String = required("ADMIN_TOKEN")?;
+        ApiConfig::from_vars(&Vars::process())
+    }
+
+    pub fn from_vars(vars: &Vars) -> Result<ApiConfig, ConfigError> {
+        let admin_token: String = vars.required("ADMIN_TOKEN")?;
         if admin_token.len() < 16 {
             return Err(ConfigError::Invalid {
                 name: "ADMIN_TOKEN",
@@ -39,51 +43,55 @@ impl ApiConfig {
             });
         }
         Ok(ApiConfig {
-            common: Common::from_env(16)?,
-            addr: var("API_ADDR", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
+            common: Common::from_vars(vars, 16)?,
+            addr: vars.var("API_ADDR", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
             admin_token,
             max_batch_items: in_range(
                 "RATIFY_MAX_BATCH_ITEMS",
-                var("RATIFY_MAX_BATCH_ITEMS", 100_000)?,
+                vars.var("RATIFY_MAX_BATCH_ITEMS", 100_000)?,
                 1..=1_000_000,
             )?,
             max_batch_bytes: in_range(
                 "RATIFY_MAX_BATCH_BYTES",
-                var("RATIFY_MAX_BATCH_BYTES", 64 * 1024 * 1024)?,
+                vars.var("RATIFY_MAX_BATCH_BYTES", 64 * 1024 * 1024)?,
                 1024..=1024 * 1024 * 1024,
             )?,
             max_body_bytes: in_range(
                 "RATIFY_MAX_BODY_BYTES",
-                var("RATIFY_MAX_BODY_BYTES", 64 * 1024 * 1024)?,
+                vars.var("RATIFY_MAX_BODY_BYTES", 64 * 1024 * 1024)?,
                 1024..=1024 * 1024 * 1024,
             )?,
-            chunk_size: in_range("RATIFY_CHUNK_SIZE", var("RATIFY_CHUNK_SIZE", 1000)?, 1..=100_000)?,
+            chunk_size: in_range("RATIFY_CHUNK_SIZE", vars.var("RATIFY_CHUNK_SIZE", 1000)?, 1..=100_000)?,
             chunk_bytes: in_range(
                 "RATIFY_CHUNK_BYTES",
-                var("RATIFY_CHUNK_BYTES", 1024 * 1024)?,
+                vars.var("RATIFY_CHUNK_BYTES", 1024 * 1024)?,
                 64 * 1024..=256 * 1024 * 1024,
             )?,
             rate_limit_per_minute: in_range(
                 "RATIFY_RATE_LIMIT_PER_MINUTE",
-                var("RATIFY_RATE_LIMIT_PER_MINUTE", 600)?,
+                vars.var("RATIFY_RATE_LIMIT_PER_MINUTE", 600)?,
                 0..=1_000_000,
             )?,
             output_cache_bytes: in_range(
                 "RATIFY_OUTPUT_CACHE_BYTES",
-                var("RATIFY_OUTPUT_CACHE_BYTES", 64 * 1024 * 1024)?,
+                vars.var("RATIFY_OUTPUT_CACHE_BYTES", 64 * 1024 * 1024)?,
                 0..=16 * 1024 * 1024 * 1024,
             )?,
             request_timeout_seconds: in_range(
                 "RATIFY_REQUEST_TIMEOUT_SECONDS",
-                var("RATIFY_REQUEST_TIMEOUT_SECONDS", 60)?,
+                vars.var("RATIFY_REQUEST_TIMEOUT_SECONDS", 60)?,
                 1..=3600,
             )?,
             header_timeout_seconds: in_range(
                 "RATIFY_HEADER_TIMEOUT_SECONDS",
-                var("RATIFY_HEADER_TIMEOUT_SECONDS", 10)?,
+                vars.var("RATIFY_HEADER_TIMEOUT_SECONDS", 10)?,
                 1..=600,
             )?,
-            max_connections: in_range("RATIFY_MAX_CONNECTIONS", var("RATIFY_MAX_CONNECTIONS", 1024)?, 1..=1_000_000)?,
+            max_connections: in_range(
+                "RATIFY_MAX_CONNECTIONS",
+                vars.var("RATIFY_MAX_CONNECTIONS", 1024)?,
+                1..=1_000_000,
+            )?,
         })
     }
 }

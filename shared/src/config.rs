@@ -1,5 +1,6 @@
-//! Configuration from the environment. Every variable is read through [`var`] or
-//! [`required`], so an invalid value fails at start-up naming the variable.
+//! Configuration from the environment. Every variable is read through [`Vars`], so an
+//! invalid value fails at start-up naming the variable, and a test can hand an in-process
+//! api or worker variables of its own instead of the process environment.
 
 use std::fmt::Display;
 use std::str::FromStr;
@@ -12,27 +13,62 @@ pub enum ConfigError {
     Invalid { name: &'static str, value: String, reason: String },
 }
 
-/// Reads `name`, or `default` when it is unset or empty.
-pub fn var<T>(name: &'static str, default: T) -> Result<T, ConfigError>
-where
-    T: FromStr,
-    T::Err: Display,
-{
-    match std::env::var(name) {
-        Ok(value) if !value.trim().is_empty() => parse(name, value),
-        _ => Ok(default),
-    }
-}
+/// Where settings come from: the process environment (the binaries), or a map of its own
+/// (a test that runs the api or a worker in-process, beside others in the same process).
+#[derive(Debug, Clone, Default)]
+pub struct Vars(Option<std::sync::Arc<std::collections::HashMap<String, String>>>);
 
-/// Reads `name`, which must be set.
-pub fn required<T>(name: &'static str) -> Result<T, ConfigError>
-where
-    T: FromStr,
-    T::Err: Display,
-{
-    match std::env::var(name) {
-        Ok(value) if !value.trim().is_empty() => parse(name, value),
-        _ => Err(ConfigError::Missing(name)),
+impl Vars {
+    /// The process environment.
+    pub fn process() -> Vars {
+        Vars(None)
+    }
+
+    /// These variables and no others.
+    pub fn of<K: Into<String>, V: Into<String>>(vars: impl IntoIterator<Item = (K, V)>) -> Vars {
+        Vars(Some(std::sync::Arc::new(vars.into_iter().map(|(k, v)| (k.into(), v.into())).collect())))
+    }
+
+    /// `name`'s value, when it is set and not blank.
+    pub fn get(&self, name: &str) -> Option<String> {
+        let value = match &self.0 {
+            None => std::env::var(name).ok(),
+            Some(map) => map.get(name).cloned(),
+        };
+        value.filter(|v| !v.trim().is_empty())
+    }
+
+    /// Reads `name`, or `default` when it is unset or empty.
+    pub fn var<T>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
+    where
+        T: FromStr,
+        T::Err: Display,
+    {
+        match self.get(name) {
+            Some(value) => parse(name, value),
+            None => Ok(default),
+        }
+    }
+
+    /// Reads `name`, which must be set.
+    pub fn required<T>(&self, name: &'static str) -> Result<T, ConfigError>
+    where
+        T: FromStr,
+        T::Err: Display,
+    {
+        match self.get(name) {
+            Some(value) => parse(name, value),
+            None => Err(ConfigError::Missing(name)),
+        }
+    }
+
+    /// Reads `name` when it is set.
+    pub fn optional<T>(&self, name: &'static str) -> Result<Option<T>, ConfigError>
+    where
+        T: FromStr,
+        T::Err: Display,
+    {
+        self.get(name).map(|value| parse(name, value)).transpose()
     }
 }
 
@@ -83,8 +119,8 @@ impl Common {
         crate::broker::Topology::new(&self.queue_prefix, self.delivery_limit)
     }
 
-    pub fn from_env(default_pool: u32) -> Result<Common, ConfigError> {
-        let log_format: String = var("RATIFY_LOG_FORMAT", "text".to_owned())?;
+    pub fn from_vars(vars: &Vars, default_pool: u32) -> Result<Common, ConfigError> {
+        let log_format: String = vars.var("RATIFY_LOG_FORMAT", "text".to_owned())?;
         let json_logs = match log_format.as_str() {
             "json" => true,
             "text" => false,
@@ -97,19 +133,19 @@ impl Common {
             }
         };
         Ok(Common {
-            database_url: required("DATABASE_URL")?,
-            amqp_url: required("AMQP_URL")?,
-            queue_prefix: var("RATIFY_QUEUE_PREFIX", "ratify".to_owned())?,
+            database_url: vars.required("DATABASE_URL")?,
+            amqp_url: vars.required("AMQP_URL")?,
+            queue_prefix: vars.var("RATIFY_QUEUE_PREFIX", "ratify".to_owned())?,
             delivery_limit: in_range(
                 "RATIFY_DELIVERY_LIMIT",
-                var("RATIFY_DELIVERY_LIMIT", crate::broker::DEFAULT_DELIVERY_LIMIT)?,
+                vars.var("RATIFY_DELIVERY_LIMIT", crate::broker::DEFAULT_DELIVERY_LIMIT)?,
                 1..=1000,
             )?,
-            db_pool_size: in_range("RATIFY_DB_POOL_SIZE", var("RATIFY_DB_POOL_SIZE", default_pool)?, 1..=500)?,
+            db_pool_size: in_range("RATIFY_DB_POOL_SIZE", vars.var("RATIFY_DB_POOL_SIZE", default_pool)?, 1..=500)?,
             json_logs,
             stall: std::time::Duration::from_secs(in_range(
                 "RATIFY_STALL_SECONDS",
-                var("RATIFY_STALL_SECONDS", 300)?,
+                vars.var("RATIFY_STALL_SECONDS", 300)?,
                 1..=86_400,
             )?),
         })

@@ -39,9 +39,18 @@ fn builder() -> Result<PrometheusBuilder, metrics_exporter_prometheus::BuildErro
         .set_buckets(SECONDS)
 }
 
-/// Installs the global recorder and returns a handle to render it (the api's way).
+/// Installs the global recorder and returns a handle to render it (the api's way). The
+/// recorder is global, so a second call (a second api in one process, as in-process tests
+/// run them) returns the first one's handle.
 pub fn install_for_render() -> Result<PrometheusHandle, metrics_exporter_prometheus::BuildError> {
-    builder()?.install_recorder()
+    static HANDLE: std::sync::Mutex<Option<PrometheusHandle>> = std::sync::Mutex::new(None);
+    let mut handle = HANDLE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(handle) = handle.as_ref() {
+        return Ok(handle.clone());
+    }
+    let installed = builder()?.install_recorder()?;
+    *handle = Some(installed.clone());
+    Ok(installed)
 }
 
 /// Installs the global recorder with an HTTP listener on `addr` (the worker's way).

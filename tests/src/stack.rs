@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use rand::Rng;
 use sqlx::{Connection, PgConnection, PgPool};
+use tokio_util::sync::CancellationToken;
 
 use crate::client::Client;
 
@@ -34,6 +35,7 @@ fn with_database(url: &str, name: &str) -> String {
 #[derive(Default)]
 pub struct StackBuilder {
     workers: usize,
+    in_process: bool,
     env: Vec<(String, String)>,
     /// Servers other than RATIFY_TEST_DATABASE_URL / RATIFY_TEST_AMQP_URL.
     servers: Option<(String, String)>,
@@ -42,6 +44,14 @@ pub struct StackBuilder {
 impl StackBuilder {
     pub fn workers(mut self, n: usize) -> Self {
         self.workers = n;
+        self
+    }
+
+    /// Runs the api and the workers in this process, as tasks of the test's runtime (via
+    /// `ratify_api::run` and `ratify_worker::run`), instead of as child processes: for tests
+    /// of what the api answers, where no process needs to die. Their logs are not kept.
+    pub fn in_process(mut self) -> Self {
+        self.in_process = true;
         self
     }
 
@@ -78,13 +88,15 @@ pub struct Stack {
     env: Vec<(String, String)>,
     api: Option<Child>,
     workers: Vec<Child>,
+    /// Set when the api and the workers run in-process: cancelling it stops them.
+    in_process: Option<CancellationToken>,
     log_dir: PathBuf,
     spawned: usize,
 }
 
 impl Stack {
     pub fn builder() -> StackBuilder {
-        StackBuilder { workers: 1, env: Vec::new(), servers: None }
+        StackBuilder { workers: 1, in_process: false, env: Vec::new(), servers: None }
     }
 
     async fn start(builder: StackBuilder) -> anyhow::Result<Stack> {
@@ -113,9 +125,14 @@ impl Stack {
             env: builder.env,
             api: None,
             workers: Vec::new(),
+            in_process: builder.in_process.then(CancellationToken::new),
             log_dir,
             spawned: 0,
         };
+        if stack.in_process.is_some() {
+            stack.start_in_process(builder.workers).await?;
+            return Ok(stack);
+        }
         stack.start_api()?;
         for _ in 0..builder.workers {
             stack.add_worker()?;
@@ -123,21 +140,45 @@ impl Stack {
         Ok(stack)
     }
 
+    /// The variables the api and the workers get: this stack's servers and names, then the
+    /// test's own (which win).
+    fn vars(&self) -> Vec<(String, String)> {
+        let mut vars: Vec<(String, String)> = [
+            ("DATABASE_URL", self.database_url.as_str()),
+            ("AMQP_URL", &self.amqp_url),
+            ("RATIFY_QUEUE_PREFIX", &self.name),
+            ("ADMIN_TOKEN", &self.admin_token),
+            ("API_ADDR", "127.0.0.1:0"),
+            ("RUST_LOG", "info"),
+            // Tests poll fast from one token; the rate-limit test turns the limit back on.
+            ("RATIFY_RATE_LIMIT_PER_MINUTE", "0"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        vars.extend(self.env.iter().cloned());
+        vars
+    }
+
     fn command(&self, binary: &str) -> Command {
         let mut command = Command::new(bin_dir().join(binary));
+        command.env_clear().env("PATH", std::env::var_os("PATH").unwrap_or_default()).envs(self.vars());
         command
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("DATABASE_URL", &self.database_url)
-            .env("AMQP_URL", &self.amqp_url)
-            .env("RATIFY_QUEUE_PREFIX", &self.name)
-            .env("ADMIN_TOKEN", &self.admin_token)
-            .env("API_ADDR", "127.0.0.1:0")
-            .env("RUST_LOG", "info")
-            // Tests poll fast from one token; the rate-limit test turns the limit back on.
-            .env("RATIFY_RATE_LIMIT_PER_MINUTE", "0")
-            .envs(self.env.iter().map(|(k, v)| (k, v)));
-        command
+    }
+
+    /// Starts the api on a port of its own and `workers` workers, all in this process.
+    async fn start_in_process(&mut self, workers: usize) -> anyhow::Result<()> {
+        let shutdown = self.in_process.clone().context("not an in-process stack")?;
+        let vars = ratify_api::Vars::of(self.vars());
+        let api = ratify_api::ApiConfig::from_vars(&vars)?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        self.base_url = format!("http://{}", listener.local_addr()?);
+        tokio::spawn(ratify_api::run(api, listener, shutdown.clone()));
+        for _ in 0..workers {
+            let worker = ratify_worker::WorkerConfig::from_vars(&vars)?;
+            tokio::spawn(ratify_worker::run(worker, shutdown.clone()));
+        }
+        Ok(())
     }
 
     fn log(&self, name: &str) -> anyhow::Result<Stdio> {
@@ -235,6 +276,9 @@ impl Stack {
 
 impl Drop for Stack {
     fn drop(&mut self) {
+        if let Some(shutdown) = &self.in_process {
+            shutdown.cancel();
+        }
         for child in self.workers.iter_mut().chain(self.api.iter_mut()) {
             let _ = child.kill();
             let _ = child.wait();

@@ -1,6 +1,6 @@
 //! The worker's settings, from the environment.
 
-use ratify_shared::config::{in_range, required, var, Common, ConfigError};
+use ratify_shared::config::{in_range, Common, ConfigError, Vars};
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -22,22 +22,23 @@ pub struct WorkerConfig {
 
 impl WorkerConfig {
     pub fn from_env() -> Result<WorkerConfig, ConfigError> {
-        let concurrency = in_range("RATIFY_WORKER_CONCURRENCY", var("RATIFY_WORKER_CONCURRENCY", 4)?, 1..=64)?;
+        WorkerConfig::from_vars(&Vars::process())
+    }
+
+    pub fn from_vars(vars: &Vars) -> Result<WorkerConfig, ConfigError> {
+        let concurrency = in_range("RATIFY_WORKER_CONCURRENCY", vars.var("RATIFY_WORKER_CONCURRENCY", 4)?, 1..=64)?;
         Ok(WorkerConfig {
             // Work and express lanes may each run `concurrency` chunks, plus the dead-letter
             // lane, the relay and the purge (two).
-            common: Common::from_env(2 * u32::from(concurrency) + 4)?,
+            common: Common::from_vars(vars, 2 * u32::from(concurrency) + 4)?,
             concurrency,
-            drain_seconds: in_range("RATIFY_DRAIN_SECONDS", var("RATIFY_DRAIN_SECONDS", 30)?, 0..=3600)?,
-            chunk_retries: in_range("RATIFY_CHUNK_RETRIES", var("RATIFY_CHUNK_RETRIES", 3)?, 0..=100)?,
-            metrics_addr: match std::env::var("RATIFY_METRICS_ADDR") {
-                Ok(v) if !v.trim().is_empty() => Some(required("RATIFY_METRICS_ADDR")?),
-                _ => None,
-            },
-            retention_days: in_range("RATIFY_RETENTION_DAYS", var("RATIFY_RETENTION_DAYS", 60)?, 1..=3650)?,
+            drain_seconds: in_range("RATIFY_DRAIN_SECONDS", vars.var("RATIFY_DRAIN_SECONDS", 30)?, 0..=3600)?,
+            chunk_retries: in_range("RATIFY_CHUNK_RETRIES", vars.var("RATIFY_CHUNK_RETRIES", 3)?, 0..=100)?,
+            metrics_addr: vars.optional("RATIFY_METRICS_ADDR")?,
+            retention_days: in_range("RATIFY_RETENTION_DAYS", vars.var("RATIFY_RETENTION_DAYS", 60)?, 1..=3650)?,
             purge_every_seconds: in_range(
                 "RATIFY_PURGE_INTERVAL_SECONDS",
-                var("RATIFY_PURGE_INTERVAL_SECONDS", 3600)?,
+                vars.var("RATIFY_PURGE_INTERVAL_SECONDS", 3600)?,
                 1..=7 * 24 * 3600,
             )?,
         })

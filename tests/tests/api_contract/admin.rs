@@ -8,7 +8,7 @@ use super::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn admin_advertisers() {
-    let stack = Stack::builder().workers(0).start().await;
+    let stack = Stack::builder().in_process().workers(0).start().await;
     let admin = stack.admin();
 
     // No groups: DEFAULT at 0 %.
@@ -77,7 +77,7 @@ async fn admin_advertisers() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn admin_commission_groups() {
-    let stack = Stack::builder().workers(1).start().await;
+    let stack = Stack::builder().in_process().workers(1).start().await;
     let (admin, _, client) = setup(&stack).await;
     let ids = client.record_simple(1001, "SEK", "G", 1).await;
     let id = ids[0];
@@ -163,7 +163,7 @@ async fn admin_commission_groups() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn admin_token_revocation() {
-    let stack = Stack::builder().workers(0).start().await;
+    let stack = Stack::builder().in_process().workers(0).start().await;
     let admin = stack.admin();
     admin.create_advertiser(1001, "SEK", &[("DEFAULT", "percentage", json!(10))]).await;
     let (status, body) = admin.post("/admin/tokens", &json!({"name": "finance-bot", "advertiserIds": [1001]})).await;

@@ -12,8 +12,13 @@ use super::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn batch_envelope_errors() {
-    let stack =
-        Stack::builder().workers(0).env("RATIFY_MAX_BATCH_ITEMS", 5).env("RATIFY_MAX_BATCH_BYTES", 2048).start().await;
+    let stack = Stack::builder()
+        .in_process()
+        .workers(0)
+        .env("RATIFY_MAX_BATCH_ITEMS", 5)
+        .env("RATIFY_MAX_BATCH_BYTES", 2048)
+        .start()
+        .await;
     let (_, token, client) = setup(&stack).await;
 
     // A JSON object instead of an array.
@@ -112,7 +117,7 @@ async fn batch_envelope_errors() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn idempotency_key() {
-    let stack = Stack::builder().workers(0).start().await;
+    let stack = Stack::builder().in_process().workers(0).start().await;
     let (admin, token, client) = setup(&stack).await;
     admin.create_advertiser(1002, "SEK", &[("DEFAULT", "percentage", json!(10))]).await;
     let token_b = admin.create_token(&[1002]).await;

@@ -6,7 +6,7 @@ use super::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn health_and_ready() {
-    let stack = Stack::builder().workers(0).start().await;
+    let stack = Stack::builder().in_process().workers(0).start().await;
     let got = raw(&stack, Method::GET, "/health", None, None, &[], None).await;
     assert_eq!(got.0, StatusCode::OK, "{}", got.1);
     let got = raw(&stack, Method::GET, "/ready", None, None, &[], None).await;

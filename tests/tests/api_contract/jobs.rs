@@ -10,7 +10,7 @@ use super::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn job_list_pagination() {
-    let stack = Stack::builder().workers(0).start().await;
+    let stack = Stack::builder().in_process().workers(0).start().await;
     let (_, _, client) = setup(&stack).await;
 
     let mut created = Vec::new();
@@ -95,7 +95,7 @@ async fn job_list_pagination() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn job_status_errors_and_shape() {
-    let stack = Stack::builder().workers(1).start().await;
+    let stack = Stack::builder().in_process().workers(1).start().await;
     let (_, _, client) = setup(&stack).await;
     let ids = client.record_simple(1001, "SEK", "S", 2).await;
     let job = client

@@ -6,7 +6,7 @@ use super::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn read_and_list_transactions() {
-    let stack = Stack::builder().workers(1).start().await;
+    let stack = Stack::builder().in_process().workers(1).start().await;
     let (_, _, client) = setup(&stack).await;
     let ids = client
         .record(

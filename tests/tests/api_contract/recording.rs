@@ -17,7 +17,7 @@ async fn by_order_ref(client: &Client, advertiser: i64, order_ref: &str) -> Vec<
 
 #[tokio::test(flavor = "multi_thread")]
 async fn record_transactions_contract() {
-    let stack = Stack::builder().workers(0).start().await;
+    let stack = Stack::builder().in_process().workers(0).start().await;
     let (admin, _, client) = setup(&stack).await;
     admin.create_advertiser(2001, "JPY", &[("DEFAULT", "percentage", json!(5))]).await;
     let jpy_token = admin.create_token(&[2001]).await;

@@ -59,7 +59,7 @@ fn part(code: &str, amount: &str) -> PartAmount {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_answer_is_its_wire_type_byte_for_byte() {
-    let stack = Stack::builder().workers(1).start().await;
+    let stack = Stack::builder().in_process().workers(1).start().await;
     let admin = stack.admin_token.clone();
 
     let health: Health = answer(&stack, "", Method::GET, "/health", NONE, StatusCode::OK).await;

@@ -4,7 +4,7 @@ use super::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn amend_rules_default_absorbs_and_commission_is_exact() {
-    let stack = Stack::builder().workers(1).start().await;
+    let stack = Stack::builder().in_process().workers(1).start().await;
     let groups =
         [("DEFAULT", "percentage", json!(10)), ("BOOKS", "percentage", json!(12.5)), ("FIX", "fixed", json!(2.50))];
     let client = advertiser(&stack, 2005, "EUR", &groups).await;

@@ -1,0 +1,71 @@
+//! `ratify-worker`: consumes chunk tasks from RabbitMQ and applies them to Postgres, as a
+//! library. [`run`] works until a shutdown token is cancelled; `main.rs` is the thin binary
+//! around it (the environment and the signals). Any number run side by side; each is
+//! stateless. Tests that need no process of their own run it in-process; the fault tests
+//! keep real processes, since what they test is a process dying.
+//!
+//! It owns applying a chunk (one transaction per chunk, poison items isolated), the three
+//! consumer lanes, and the retention purge. Rules come from `ratify-domain`, storage and
+//! the broker from `ratify-shared`.
+
+mod chunk;
+mod config;
+mod consumer;
+mod purge;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use ratify_shared::db;
+use ratify_shared::outbox::{self, Publisher};
+use tokio_util::sync::CancellationToken;
+
+pub use crate::config::WorkerConfig;
+pub use ratify_shared::config::Vars;
+
+use crate::consumer::{Consumer, Lane};
+
+/// Applies chunks until `shutdown` is cancelled, then finishes or gives back the chunks in
+/// flight (within `RATIFY_DRAIN_SECONDS`) and stops the relay and the purge.
+pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let pool = db::lazy_pool(&config.common.database_url, config.common.db_pool_size)
+        .context("DATABASE_URL is not a valid Postgres URL")?;
+    // Workers relay too, so a job whose publish failed is delivered even while no api runs.
+    let publisher = Arc::new(Publisher::new(config.common.amqp_url.clone(), config.common.topology()));
+    let consumer = Arc::new(Consumer {
+        pool,
+        amqp_url: config.common.amqp_url.clone(),
+        topology: config.common.topology(),
+        prefetch: config.concurrency,
+        drain: Duration::from_secs(config.drain_seconds),
+        retries: config.chunk_retries,
+        publisher: publisher.clone(),
+    });
+    if let Some(addr) = config.metrics_addr {
+        ratify_shared::metrics::install_with_listener(addr).context("serving metrics on RATIFY_METRICS_ADDR")?;
+        tracing::info!(%addr, "metrics on /metrics");
+    }
+    let relay = tokio::spawn(outbox::relay(
+        consumer.pool.clone(),
+        publisher,
+        outbox::RelayTiming {
+            interval: outbox::RELAY_INTERVAL,
+            grace: outbox::RELAY_GRACE,
+            stall: config.common.stall,
+        },
+        shutdown.clone(),
+    ));
+    let retention =
+        purge::Retention { days: config.retention_days, every: Duration::from_secs(config.purge_every_seconds) };
+    let purger = tokio::spawn(purge::run(consumer.pool.clone(), retention, shutdown.clone()));
+    let work = tokio::spawn(consumer.clone().run(Lane::Work, shutdown.clone()));
+    let express = tokio::spawn(consumer.clone().run(Lane::Express, shutdown.clone()));
+    let dead = tokio::spawn(consumer.clone().run(Lane::Dead, shutdown.clone()));
+    tracing::info!(concurrency = config.concurrency, "worker started");
+    shutdown.cancelled().await;
+    tracing::info!("shutting down: finishing or giving back in-flight chunks");
+    let _ = tokio::join!(work, express, dead, relay, purger);
+    tracing::info!("stopped");
+    Ok(())
+}
