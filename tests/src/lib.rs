@@ -1,6 +1,9 @@
 //! The end-to-end test harness: every test gets its own database, its own queue names
-//! and its own api and worker processes (the real binaries), talking to the real
-//! Postgres and RabbitMQ that `deploy/local.sh test` starts.
+//! and its own api and workers, talking to the real Postgres and RabbitMQ that
+//! `deploy/local.sh test` starts. The api and workers are the real binaries as child
+//! processes by default (what the fault tests need: a process to kill), or, with
+//! [`StackBuilder::in_process`], the same code run through `ratify_api::run` and
+//! `ratify_worker::run` as tasks of the test itself.
 //!
 //! Environment: `RATIFY_TEST_DATABASE_URL` (a superuser URL; each test creates and
 //! drops its own database), `RATIFY_TEST_AMQP_URL`, `RATIFY_BIN_DIR` (where

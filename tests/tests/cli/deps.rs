@@ -1,5 +1,7 @@
-//! The CLI stays a light HTTP client: `cargo tree` shows none of the server's crates in
-//! ratify-cli's normal dependencies, and none of the CLI's in the server's.
+//! The crate graph of the README's architecture section, held with `cargo tree`: the CLI
+//! stays a light HTTP client (none of the server's crates in its normal dependencies, and
+//! none of the CLI's in the server's), the domain does no I/O, the bodies link no server,
+//! and the worker speaks no HTTP.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -42,4 +44,36 @@ fn the_server_depends_on_none_of_the_cli_s_crates() {
     for forbidden in ["ratify-cli", "reqwest", "indicatif", "csv", "clap_complete"] {
         assert!(!names.contains(forbidden), "ratify-api depends on {forbidden}: {names:?}");
     }
+}
+
+#[test]
+fn the_domain_depends_on_no_io_crate() {
+    let names = dependencies("ratify-domain");
+    assert!(names.contains("rust_decimal"), "{names:?}");
+    for forbidden in ["ratify-shared", "sqlx", "sqlx-core", "lapin", "tokio", "axum", "reqwest", "utoipa"] {
+        assert!(!names.contains(forbidden), "ratify-domain depends on {forbidden}: {names:?}");
+    }
+}
+
+#[test]
+fn the_bodies_depend_on_the_domain_and_no_server() {
+    let names = dependencies("ratify-wire");
+    assert!(names.contains("ratify-domain"), "{names:?}");
+    for forbidden in ["ratify-shared", "sqlx", "sqlx-core", "lapin", "axum", "tokio"] {
+        assert!(!names.contains(forbidden), "ratify-wire depends on {forbidden}: {names:?}");
+    }
+}
+
+#[test]
+fn the_worker_speaks_no_http_and_the_api_no_amqp_of_its_own() {
+    let worker = dependencies("ratify-worker");
+    assert!(worker.contains("lapin") && worker.contains("ratify-shared"), "{worker:?}");
+    for forbidden in ["axum", "axum-core", "ratify-wire", "utoipa", "reqwest"] {
+        assert!(!worker.contains(forbidden), "ratify-worker depends on {forbidden}: {worker:?}");
+    }
+    // The api reaches RabbitMQ only through ratify-shared: lapin is in its tree through
+    // that crate, never as a dependency of its own.
+    let manifest = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../api/Cargo.toml"))
+        .expect("api/Cargo.toml");
+    assert!(!manifest.lines().any(|l| l.trim_start().starts_with("lapin")), "api/Cargo.toml names lapin");
 }
