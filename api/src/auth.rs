@@ -5,6 +5,7 @@ use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use rand::RngCore;
+use ratify_domain::ids::AdvertiserId;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -37,12 +38,12 @@ pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
 /// A caller with a valid advertiser token.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    advertisers: Vec<i64>,
+    advertisers: Vec<AdvertiserId>,
 }
 
 impl Caller {
     /// Checks the token is granted `advertiser_id`: 403 otherwise.
-    pub fn require(&self, advertiser_id: i64) -> Result<(), ApiError> {
+    pub fn require(&self, advertiser_id: AdvertiserId) -> Result<(), ApiError> {
         if self.advertisers.contains(&advertiser_id) {
             Ok(())
         } else {

@@ -8,6 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
+use ratify_domain::ids::AdvertiserId;
 use sha2::Sha256;
 use uuid::Uuid;
 
@@ -17,16 +18,16 @@ const LABEL: &[u8] = b"ratify job-list cursor v1\0";
 const TAG_LEN: usize = 16;
 const POSITION_LEN: usize = 8 + 16;
 
-fn mac(secret: &str, advertiser_id: i64, position: &[u8]) -> Hmac<Sha256> {
+fn mac(secret: &str, advertiser_id: AdvertiserId, position: &[u8]) -> Hmac<Sha256> {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes a key of any length");
     mac.update(LABEL);
-    mac.update(&advertiser_id.to_be_bytes());
+    mac.update(&advertiser_id.0.to_be_bytes());
     mac.update(position);
     mac
 }
 
 /// The cursor after the job created at `created` with id `id`, for this advertiser.
-pub fn issue(secret: &str, advertiser_id: i64, created: DateTime<Utc>, id: Uuid) -> String {
+pub fn issue(secret: &str, advertiser_id: AdvertiserId, created: DateTime<Utc>, id: Uuid) -> String {
     let mut bytes = Vec::with_capacity(POSITION_LEN + TAG_LEN);
     bytes.extend_from_slice(&created.timestamp_micros().to_be_bytes());
     bytes.extend_from_slice(id.as_bytes());
@@ -36,7 +37,7 @@ pub fn issue(secret: &str, advertiser_id: i64, created: DateTime<Utc>, id: Uuid)
 }
 
 /// The position a cursor names, or `None` unless this api issued it to this advertiser.
-pub fn open(secret: &str, advertiser_id: i64, cursor: &str) -> Option<(DateTime<Utc>, Uuid)> {
+pub fn open(secret: &str, advertiser_id: AdvertiserId, cursor: &str) -> Option<(DateTime<Utc>, Uuid)> {
     let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
     if bytes.len() != POSITION_LEN + TAG_LEN {
         return None;
@@ -58,23 +59,23 @@ mod tests {
     #[test]
     fn an_issued_cursor_opens_to_its_position() {
         let (created, id) = (DateTime::from_timestamp_micros(1_790_000_000_123_456).unwrap(), Uuid::new_v4());
-        let cursor = issue(SECRET, 1001, created, id);
-        assert_eq!(open(SECRET, 1001, &cursor), Some((created, id)));
+        let cursor = issue(SECRET, AdvertiserId(1001), created, id);
+        assert_eq!(open(SECRET, AdvertiserId(1001), &cursor), Some((created, id)));
     }
 
     #[test]
     fn another_advertiser_secret_or_any_changed_byte_is_refused() {
-        let cursor = issue(SECRET, 1001, Utc::now(), Uuid::new_v4());
-        assert_eq!(open(SECRET, 1002, &cursor), None);
-        assert_eq!(open("another-secret-entirely", 1001, &cursor), None);
+        let cursor = issue(SECRET, AdvertiserId(1001), Utc::now(), Uuid::new_v4());
+        assert_eq!(open(SECRET, AdvertiserId(1002), &cursor), None);
+        assert_eq!(open("another-secret-entirely", AdvertiserId(1001), &cursor), None);
         let bytes = URL_SAFE_NO_PAD.decode(&cursor).unwrap();
         for i in 0..bytes.len() {
             let mut changed = bytes.clone();
             changed[i] ^= 1;
-            assert_eq!(open(SECRET, 1001, &URL_SAFE_NO_PAD.encode(changed)), None, "byte {i}");
+            assert_eq!(open(SECRET, AdvertiserId(1001), &URL_SAFE_NO_PAD.encode(changed)), None, "byte {i}");
         }
         for bad in ["", "-300000000000000000.00000000-0000-0000-0000-000000000000", "!!!!", &cursor[1..]] {
-            assert_eq!(open(SECRET, 1001, bad), None, "{bad:?}");
+            assert_eq!(open(SECRET, AdvertiserId(1001), bad), None, "{bad:?}");
         }
     }
 }

@@ -4,6 +4,7 @@
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use ratify_domain::ids::AdvertiserId;
 use ratify_wire::ErrorBody;
 
 #[derive(Debug, thiserror::Error)]
@@ -13,7 +14,7 @@ pub enum ApiError {
     #[error("the request needs a valid bearer token")]
     Unauthorized,
     #[error("this token is not granted advertiser {0}")]
-    Forbidden(i64),
+    Forbidden(AdvertiserId),
     #[error("{1}")]
     NotFound(&'static str, String),
     #[error("{1}")]

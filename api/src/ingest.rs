@@ -5,6 +5,7 @@ use axum::body::Body;
 use axum::http::HeaderMap;
 use ratify_domain::batch::array::{self, ArrayError};
 use ratify_domain::commission::{build_parts, total_commission, Rate, DEFAULT_GROUP};
+use ratify_domain::ids::AdvertiserId;
 use ratify_domain::localtime;
 use ratify_domain::money::{parse_minor, Currency, UnknownCurrency};
 use ratify_domain::text::{self, TextKind};
@@ -24,7 +25,7 @@ const INSERT_SLICE: usize = 10_000;
 
 pub async fn record(
     state: &AppState,
-    advertiser_id: i64,
+    advertiser_id: AdvertiserId,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Vec<i64>, ApiError> {
@@ -74,7 +75,7 @@ pub async fn record(
         return Err(e.into());
     }
     tx.commit().await?;
-    tracing::info!(advertiser_id, count = rows.ids.len(), "transactions recorded");
+    tracing::info!(advertiser_id = advertiser_id.0, count = rows.ids.len(), "transactions recorded");
     Ok(rows.ids)
 }
 

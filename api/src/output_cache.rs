@@ -11,10 +11,11 @@ use bytes::Bytes;
 use quick_cache::sync::{Cache, DefaultLifecycle, PlaceholderGuard};
 use quick_cache::DefaultHashBuilder;
 use quick_cache::Weighter;
+use ratify_domain::ids::AdvertiserId;
 use uuid::Uuid;
 
 /// A cached body: (advertiser, job, errors only).
-type Key = (i64, Uuid, bool);
+type Key = (AdvertiserId, Uuid, bool);
 
 /// One body larger than this is streamed every time rather than held.
 const MAX_ENTRY: usize = 16 * 1024 * 1024;
@@ -39,12 +40,12 @@ impl OutputCache {
         OutputCache { bodies }
     }
 
-    pub fn get(&self, advertiser_id: i64, job_id: Uuid, errors_only: bool) -> Option<Bytes> {
+    pub fn get(&self, advertiser_id: AdvertiserId, job_id: Uuid, errors_only: bool) -> Option<Bytes> {
         self.bodies.as_ref()?.get(&(advertiser_id, job_id, errors_only))
     }
 
     #[cfg(test)]
-    fn insert(&self, advertiser_id: i64, job_id: Uuid, errors_only: bool, body: Bytes) {
+    fn insert(&self, advertiser_id: AdvertiserId, job_id: Uuid, errors_only: bool, body: Bytes) {
         if let Some(bodies) = &self.bodies {
             bodies.insert((advertiser_id, job_id, errors_only), body);
         }
@@ -52,7 +53,7 @@ impl OutputCache {
 
     /// The cached body, or the right to render it: waits while another request renders
     /// the same body, then takes its result (or its turn, if that one gave up).
-    pub async fn fill(&self, advertiser_id: i64, job_id: Uuid, errors_only: bool) -> Fill<'_> {
+    pub async fn fill(&self, advertiser_id: AdvertiserId, job_id: Uuid, errors_only: bool) -> Fill<'_> {
         let Some(bodies) = &self.bodies else {
             return Fill::Render(None);
         };
@@ -96,15 +97,15 @@ mod tests {
     fn keeps_bodies_within_its_capacity() {
         let cache = OutputCache::new(10_000);
         let job = Uuid::new_v4();
-        cache.insert(1, job, true, Bytes::from_static(b"{}"));
-        assert_eq!(cache.get(1, job, true).as_deref(), Some(&b"{}"[..]));
-        assert_eq!(cache.get(1, job, false), None);
-        assert_eq!(cache.get(2, job, true), None, "keyed by advertiser too");
+        cache.insert(AdvertiserId(1), job, true, Bytes::from_static(b"{}"));
+        assert_eq!(cache.get(AdvertiserId(1), job, true).as_deref(), Some(&b"{}"[..]));
+        assert_eq!(cache.get(AdvertiserId(1), job, false), None);
+        assert_eq!(cache.get(AdvertiserId(2), job, true), None, "keyed by advertiser too");
         let jobs: Vec<Uuid> = (0..100).map(|_| Uuid::new_v4()).collect();
         for job in &jobs {
-            cache.insert(1, *job, true, Bytes::from(vec![b' '; 1000]));
+            cache.insert(AdvertiserId(1), *job, true, Bytes::from(vec![b' '; 1000]));
         }
-        let held = jobs.iter().filter(|job| cache.get(1, **job, true).is_some()).count();
+        let held = jobs.iter().filter(|job| cache.get(AdvertiserId(1), **job, true).is_some()).count();
         assert!(held > 0 && held <= 10, "{held} bodies of 1,000 bytes held in 10,000");
         assert!(!OutputCache::new(0).worth_keeping(1));
         assert!(cache.worth_keeping(1));
@@ -114,10 +115,14 @@ mod tests {
     async fn one_request_renders_while_the_others_wait_for_it() {
         let cache = std::sync::Arc::new(OutputCache::new(10_000));
         let job = Uuid::new_v4();
-        let Fill::Render(Some(filler)) = cache.fill(1, job, true).await else { panic!("the first one renders") };
+        let Fill::Render(Some(filler)) = cache.fill(AdvertiserId(1), job, true).await else {
+            panic!("the first one renders")
+        };
         let waiting = {
             let cache = cache.clone();
-            tokio::spawn(async move { matches!(cache.fill(1, job, true).await, Fill::Cached(b) if &b[..] == b"[]") })
+            tokio::spawn(async move {
+                matches!(cache.fill(AdvertiserId(1), job, true).await, Fill::Cached(b) if &b[..] == b"[]")
+            })
         };
         tokio::task::yield_now().await;
         assert!(!waiting.is_finished(), "the second waits for the first");
@@ -125,9 +130,9 @@ mod tests {
         assert!(waiting.await.unwrap(), "and takes its body");
         // A renderer that gives up hands its turn on.
         let other = Uuid::new_v4();
-        let Fill::Render(Some(filler)) = cache.fill(1, other, false).await else { panic!("renders") };
+        let Fill::Render(Some(filler)) = cache.fill(AdvertiserId(1), other, false).await else { panic!("renders") };
         drop(filler);
-        assert!(matches!(cache.fill(1, other, false).await, Fill::Render(Some(_))));
-        assert!(matches!(OutputCache::new(0).fill(1, other, false).await, Fill::Render(None)));
+        assert!(matches!(cache.fill(AdvertiserId(1), other, false).await, Fill::Render(Some(_))));
+        assert!(matches!(OutputCache::new(0).fill(AdvertiserId(1), other, false).await, Fill::Render(None)));
     }
 }

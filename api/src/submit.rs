@@ -1,6 +1,7 @@
 //! Accepting a batch: resolve order references, split into chunks, store the job and
 //! its chunks in one Postgres transaction, then hand the chunks to the broker.
 
+use ratify_domain::ids::AdvertiserId;
 use std::collections::HashMap;
 
 use ratify_domain::batch::{parse_item, ParsedItem, Reference};
@@ -25,7 +26,7 @@ pub fn parse_items(elements: &[&RawValue]) -> Vec<ParsedItem> {
 /// the job an idempotency key already names.
 pub async fn accept(
     state: &AppState,
-    advertiser_id: i64,
+    advertiser_id: AdvertiserId,
     items: Vec<ParsedItem>,
     limits: ChunkLimits,
     key: Option<&str>,
@@ -86,7 +87,7 @@ pub async fn accept(
         db::jobs::insert_chunks(&mut tx, advertiser_id, job_id, first_no, counts, documents, after).await?;
     }
     tx.commit().await?;
-    tracing::info!(%job_id, advertiser_id, items = count, chunks = chunk_count, "job accepted");
+    tracing::info!(%job_id, advertiser_id = advertiser_id.0, items = count, chunks = chunk_count, "job accepted");
     metrics::counter!(ratify_shared::metrics::JOBS_ACCEPTED).increment(1);
     metrics::counter!(ratify_shared::metrics::ITEMS_ACCEPTED).increment(count as u64);
 
@@ -117,7 +118,7 @@ pub async fn accept(
     Ok(job_id)
 }
 
-async fn replay(state: &AppState, advertiser_id: i64, key: &str, hash: &[u8]) -> Result<Uuid, ApiError> {
+async fn replay(state: &AppState, advertiser_id: AdvertiserId, key: &str, hash: &[u8]) -> Result<Uuid, ApiError> {
     let mut conn = state.pool.acquire().await?;
     match db::jobs::find_by_key(&mut conn, advertiser_id, key).await? {
         Some(existing) if existing.request_hash.as_deref() == Some(hash) => Ok(existing.id),
@@ -131,7 +132,11 @@ async fn replay(state: &AppState, advertiser_id: i64, key: &str, hash: &[u8]) ->
 /// Decides each item's plan. Order references are resolved now, in one query, so that
 /// every item is known by its transaction id and the chunking can keep a transaction's
 /// items together.
-async fn plan(conn: &mut PgConnection, advertiser_id: i64, items: Vec<ParsedItem>) -> Result<Vec<JobItem>, ApiError> {
+async fn plan(
+    conn: &mut PgConnection,
+    advertiser_id: AdvertiserId,
+    items: Vec<ParsedItem>,
+) -> Result<Vec<JobItem>, ApiError> {
     let mut positions = Vec::new();
     let mut order_refs = Vec::new();
     let mut instants = Vec::new();

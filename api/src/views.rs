@@ -32,7 +32,7 @@ pub fn transaction(
     let money = |minor: i64| Money { amount: amount(minor), currency: currency.code().to_owned() };
     Ok(TransactionView {
         id: row.id,
-        advertiser_id: row.advertiser_id,
+        advertiser_id: row.advertiser_id.0,
         order_ref: row.order_ref,
         transaction_date: in_zone(row.transaction_date, zone),
         timezone: row.timezone,

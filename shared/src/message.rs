@@ -1,5 +1,6 @@
 //! The one type that crosses the queue between the api and the workers.
 
+use ratify_domain::ids::AdvertiserId;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -10,7 +11,7 @@ use uuid::Uuid;
 pub enum QueueTask {
     /// Apply one chunk of a job.
     #[serde(rename_all = "camelCase")]
-    ApplyChunk { advertiser_id: i64, job_id: Uuid, chunk_no: i32 },
+    ApplyChunk { advertiser_id: AdvertiserId, job_id: Uuid, chunk_no: i32 },
 }
 
 impl QueueTask {
@@ -30,7 +31,7 @@ mod tests {
 
     #[test]
     fn round_trips_in_a_stable_shape() {
-        let task = QueueTask::ApplyChunk { advertiser_id: 7, job_id: Uuid::nil(), chunk_no: 3 };
+        let task = QueueTask::ApplyChunk { advertiser_id: AdvertiserId(7), job_id: Uuid::nil(), chunk_no: 3 };
         let text = String::from_utf8(task.to_bytes()).unwrap();
         assert_eq!(
             text,

@@ -14,6 +14,7 @@
 mod give_up;
 mod isolate;
 
+use ratify_domain::ids::AdvertiserId;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use anyhow::Context;
@@ -55,7 +56,7 @@ pub enum ChunkResult {
 /// The chunk a task names.
 #[derive(Debug, Clone, Copy)]
 pub struct ChunkId {
-    pub advertiser_id: i64,
+    pub advertiser_id: AdvertiserId,
     pub job_id: Uuid,
     pub chunk_no: i32,
 }

@@ -175,7 +175,7 @@ impl Consumer {
         };
         let QueueTask::ApplyChunk { advertiser_id, job_id, chunk_no } = task;
         let id = ChunkId { advertiser_id, job_id, chunk_no };
-        let span = tracing::info_span!("chunk", %job_id, advertiser_id, chunk_no, ?lane);
+        let span = tracing::info_span!("chunk", %job_id, advertiser_id = advertiser_id.0, chunk_no, ?lane);
         self.finish(lane, id, delivery, shutdown).instrument(span).await;
     }
 

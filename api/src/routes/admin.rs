@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use ratify_domain::commission::{parse_group_value, GroupKind, Rate, DEFAULT_GROUP};
+use ratify_domain::ids::AdvertiserId;
 use ratify_domain::money::Currency;
 use ratify_domain::text::{self, TextKind};
 use ratify_shared::db;
@@ -99,14 +100,15 @@ pub async fn create_advertiser(
             value: Decimal::ZERO,
         });
     }
+    let advertiser_id = AdvertiserId(body.id);
     let mut tx = state.pool.begin().await?;
-    if !db::advertisers::insert(&mut tx, body.id, &body.name, currency.code()).await? {
+    if !db::advertisers::insert(&mut tx, advertiser_id, &body.name, currency.code()).await? {
         return Err(ApiError::Conflict("ADVERTISER_EXISTS", format!("advertiser {} already exists", body.id)));
     }
     for row in &rows {
-        db::advertisers::upsert_group(&mut tx, body.id, row).await?;
+        db::advertisers::upsert_group(&mut tx, advertiser_id, row).await?;
     }
-    let groups = db::advertisers::groups(&mut tx, body.id).await?;
+    let groups = db::advertisers::groups(&mut tx, advertiser_id).await?;
     tx.commit().await?;
     let commission_groups = groups.into_iter().map(group_view).collect::<Result<_, _>>()?;
     let view = AdvertiserView { id: body.id, name: body.name, currency: currency.code().to_owned(), commission_groups };
@@ -141,7 +143,7 @@ pub async fn create_advertiser(
 pub async fn put_group(
     _: Admin,
     State(state): State<AppState>,
-    Path((advertiser_id, code)): Path<(i64, String)>,
+    Path((advertiser_id, code)): Path<(AdvertiserId, String)>,
     Body(body): Body<NewGroup>,
 ) -> Result<Json<GroupView>, ApiError> {
     let mut tx = state.pool.begin().await?;
@@ -185,7 +187,7 @@ pub async fn create_token(
         return Err(ApiError::bad_request("name must be 1 to 255 characters"));
     }
     identifier("name", &body.name)?;
-    let mut ids = body.advertiser_ids.clone();
+    let mut ids: Vec<AdvertiserId> = body.advertiser_ids.iter().copied().map(AdvertiserId).collect();
     ids.sort_unstable();
     ids.dedup();
     if ids.is_empty() {
@@ -201,7 +203,10 @@ pub async fn create_token(
     db::tokens::grant(&mut tx, id, &ids).await?;
     tx.commit().await?;
     tracing::info!(token_id = %id, advertisers = ?ids, "token created");
-    Ok((StatusCode::CREATED, Json(CreatedToken { id, token, name: body.name, advertiser_ids: ids })))
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedToken { id, token, name: body.name, advertiser_ids: ids.into_iter().map(|id| id.0).collect() }),
+    ))
 }
 
 /// Revokes a token, at once.

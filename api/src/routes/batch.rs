@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
 use ratify_domain::batch::array::{self, ArrayError, ElementCounter};
+use ratify_domain::ids::AdvertiserId;
 use ratify_wire::{Accepted, BatchAction, ErrorBody};
 use sha2::{Digest, Sha256};
 
@@ -58,7 +59,7 @@ const MAX_KEY_LEN: usize = 255;
 pub async fn submit_batch(
     caller: Caller,
     State(state): State<AppState>,
-    Path(advertiser_id): Path<i64>,
+    Path(advertiser_id): Path<AdvertiserId>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Accepted>, ApiError> {

@@ -6,6 +6,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures::TryStreamExt;
+use ratify_domain::ids::AdvertiserId;
 use ratify_domain::job::JobState;
 use ratify_shared::db;
 use ratify_shared::db::jobs::OutcomeRow;
@@ -63,7 +64,7 @@ enum Output {
 pub async fn get_job(
     caller: Caller,
     State(state): State<AppState>,
-    Path((advertiser_id, job_id)): Path<(i64, String)>,
+    Path((advertiser_id, job_id)): Path<(AdvertiserId, String)>,
     Query(params): Query<JobParams>,
 ) -> Result<Response, ApiError> {
     caller.require(advertiser_id)?;
@@ -137,7 +138,7 @@ fn json(body: impl Into<axum::body::Body>) -> Response {
 
 /// One job's item list, rendered as the rest of its answer.
 struct Listing {
-    advertiser_id: i64,
+    advertiser_id: AdvertiserId,
     job_id: Uuid,
     errors_only: bool,
     prefix: Vec<u8>,
@@ -223,7 +224,7 @@ const MAX_PAGE: i64 = 500;
 pub async fn list_jobs(
     caller: Caller,
     State(state): State<AppState>,
-    Path(advertiser_id): Path<i64>,
+    Path(advertiser_id): Path<AdvertiserId>,
     Query(params): Query<ListParams>,
 ) -> Result<Json<JobPage>, ApiError> {
     caller.require(advertiser_id)?;

@@ -8,6 +8,8 @@ use axum::Json;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use futures::TryStreamExt;
+use ratify_domain::ids::AdvertiserId;
+use ratify_domain::ids::TransactionId;
 use ratify_domain::localtime;
 use ratify_domain::state::CommissionStatus;
 use ratify_domain::text::{self, TextKind};
@@ -58,7 +60,7 @@ use crate::views;
 pub async fn record(
     caller: Caller,
     State(state): State<AppState>,
-    Path(advertiser_id): Path<i64>,
+    Path(advertiser_id): Path<AdvertiserId>,
     headers: axum::http::HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<Recorded>), ApiError> {
@@ -90,11 +92,11 @@ pub async fn record(
 pub async fn get_one(
     caller: Caller,
     State(state): State<AppState>,
-    Path((advertiser_id, id)): Path<(i64, String)>,
+    Path((advertiser_id, id)): Path<(AdvertiserId, String)>,
 ) -> Result<Json<TransactionView>, ApiError> {
     caller.require(advertiser_id)?;
     let not_found = || ApiError::NotFound("TRANSACTION_NOT_FOUND", format!("transaction {id} does not exist"));
-    let numeric: i64 = id.parse().map_err(|_| not_found())?;
+    let numeric = TransactionId(id.parse().map_err(|_| not_found())?);
     let mut conn = state.pool.acquire().await?;
     let row = db::transactions::get(&mut conn, advertiser_id, numeric).await?.ok_or_else(not_found)?;
     let history = db::transactions::history(&mut conn, advertiser_id, numeric).await?;
@@ -237,7 +239,7 @@ fn selection(params: &ListParams, zone: Tz) -> Result<Selection, ApiError> {
 pub async fn list(
     caller: Caller,
     State(state): State<AppState>,
-    Path(advertiser_id): Path<i64>,
+    Path(advertiser_id): Path<AdvertiserId>,
     Query(params): Query<ListParams>,
 ) -> Result<Response, ApiError> {
     caller.require(advertiser_id)?;

@@ -14,6 +14,7 @@
 pub mod apply;
 pub mod batch;
 pub mod commission;
+pub mod ids;
 pub mod job;
 pub mod localtime;
 pub mod money;

@@ -1,12 +1,13 @@
 //! Advertisers and their commission groups.
 
 use ratify_domain::commission::{GroupKind, Rate};
+use ratify_domain::ids::AdvertiserId;
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Advertiser {
-    pub id: i64,
+    pub id: AdvertiserId,
     pub name: String,
     pub currency: String,
 }
@@ -20,7 +21,7 @@ pub struct GroupRow {
 }
 
 /// Inserts an advertiser; `false` when the id is taken.
-pub async fn insert(conn: &mut PgConnection, id: i64, name: &str, currency: &str) -> sqlx::Result<bool> {
+pub async fn insert(conn: &mut PgConnection, id: AdvertiserId, name: &str, currency: &str) -> sqlx::Result<bool> {
     let done =
         sqlx::query("INSERT INTO advertisers (id, name, currency) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
             .bind(id)
@@ -32,7 +33,7 @@ pub async fn insert(conn: &mut PgConnection, id: i64, name: &str, currency: &str
 }
 
 /// One advertiser.
-pub async fn get(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<Advertiser>> {
+pub async fn get(conn: &mut PgConnection, id: AdvertiserId) -> sqlx::Result<Option<Advertiser>> {
     sqlx::query_as("SELECT id, name, currency::text AS currency FROM advertisers WHERE id = $1")
         .bind(id)
         .fetch_optional(conn)
@@ -40,7 +41,7 @@ pub async fn get(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<Advert
 }
 
 /// Creates or replaces a commission group.
-pub async fn upsert_group(conn: &mut PgConnection, advertiser_id: i64, group: &GroupRow) -> sqlx::Result<()> {
+pub async fn upsert_group(conn: &mut PgConnection, advertiser_id: AdvertiserId, group: &GroupRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO commission_groups (advertiser_id, code, name, kind, value) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (advertiser_id, code) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind, value = EXCLUDED.value",
@@ -56,7 +57,7 @@ pub async fn upsert_group(conn: &mut PgConnection, advertiser_id: i64, group: &G
 }
 
 /// All commission groups of an advertiser, by code.
-pub async fn groups(conn: &mut PgConnection, advertiser_id: i64) -> sqlx::Result<Vec<GroupRow>> {
+pub async fn groups(conn: &mut PgConnection, advertiser_id: AdvertiserId) -> sqlx::Result<Vec<GroupRow>> {
     sqlx::query_as("SELECT code, name, kind, value FROM commission_groups WHERE advertiser_id = $1 ORDER BY code")
         .bind(advertiser_id)
         .fetch_all(conn)
@@ -68,7 +69,7 @@ pub async fn groups(conn: &mut PgConnection, advertiser_id: i64) -> sqlx::Result
 /// (the admin api refuses to store one).
 pub async fn rates(
     conn: &mut PgConnection,
-    advertiser_id: i64,
+    advertiser_id: AdvertiserId,
     exponent: u32,
 ) -> sqlx::Result<std::collections::HashMap<String, Rate>> {
     Ok(groups(conn, advertiser_id)

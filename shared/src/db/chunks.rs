@@ -1,6 +1,7 @@
 //! Chunks as the workers apply them, and the outbox relay's view of them.
 
 use chrono::{DateTime, Utc};
+use ratify_domain::ids::AdvertiserId;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -18,7 +19,7 @@ pub struct LockedChunk {
 /// serialize here; the second sees `done`.
 pub async fn lock(
     conn: &mut PgConnection,
-    advertiser_id: i64,
+    advertiser_id: AdvertiserId,
     job_id: Uuid,
     chunk_no: i32,
 ) -> sqlx::Result<Option<LockedChunk>> {
@@ -35,7 +36,12 @@ pub async fn lock(
 
 /// Whether a chunk is done. Read in a statement of its own after the continuing chunk's
 /// lock is held, so it sees a predecessor that committed while the lock was awaited.
-pub async fn is_done(conn: &mut PgConnection, advertiser_id: i64, job_id: Uuid, chunk_no: i32) -> sqlx::Result<bool> {
+pub async fn is_done(
+    conn: &mut PgConnection,
+    advertiser_id: AdvertiserId,
+    job_id: Uuid,
+    chunk_no: i32,
+) -> sqlx::Result<bool> {
     sqlx::query_scalar(
         "SELECT coalesce(bool_or(done_at IS NOT NULL), false) FROM job_chunks
          WHERE advertiser_id = $1 AND job_id = $2 AND chunk_no = $3",
@@ -49,7 +55,12 @@ pub async fn is_done(conn: &mut PgConnection, advertiser_id: i64, job_id: Uuid, 
 
 /// Puts a locked chunk whose predecessor is not done back to waiting: unpublished, for
 /// its predecessor's worker to release.
-pub async fn wait_again(conn: &mut PgConnection, advertiser_id: i64, job_id: Uuid, chunk_no: i32) -> sqlx::Result<()> {
+pub async fn wait_again(
+    conn: &mut PgConnection,
+    advertiser_id: AdvertiserId,
+    job_id: Uuid,
+    chunk_no: i32,
+) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE job_chunks SET waiting = true, published_at = NULL
          WHERE advertiser_id = $1 AND job_id = $2 AND chunk_no = $3",
@@ -68,7 +79,7 @@ pub async fn wait_again(conn: &mut PgConnection, advertiser_id: i64, job_id: Uui
 /// first (and this release then applies to what it wrote) or sees this chunk done.
 pub async fn release_continuations(
     conn: &mut PgConnection,
-    advertiser_id: i64,
+    advertiser_id: AdvertiserId,
     job_id: Uuid,
     chunk_no: i32,
 ) -> sqlx::Result<Vec<i32>> {
@@ -116,7 +127,7 @@ impl OutcomeRows {
 /// outcome for an item.
 pub async fn insert_outcomes(
     conn: &mut PgConnection,
-    advertiser_id: i64,
+    advertiser_id: AdvertiserId,
     job_id: Uuid,
     rows: &OutcomeRows,
 ) -> sqlx::Result<()> {
@@ -142,7 +153,12 @@ pub async fn insert_outcomes(
 }
 
 /// Marks a chunk applied.
-pub async fn finish(conn: &mut PgConnection, advertiser_id: i64, job_id: Uuid, chunk_no: i32) -> sqlx::Result<()> {
+pub async fn finish(
+    conn: &mut PgConnection,
+    advertiser_id: AdvertiserId,
+    job_id: Uuid,
+    chunk_no: i32,
+) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE job_chunks SET done_at = now(), published_at = coalesce(published_at, now())
          WHERE advertiser_id = $1 AND job_id = $2 AND chunk_no = $3",
@@ -160,7 +176,7 @@ pub async fn finish(conn: &mut PgConnection, advertiser_id: i64, job_id: Uuid, c
 /// from acceptance to done.
 pub async fn add_progress(
     conn: &mut PgConnection,
-    advertiser_id: i64,
+    advertiser_id: AdvertiserId,
     job_id: Uuid,
     processed: i32,
     errors: i32,
@@ -183,7 +199,7 @@ pub async fn add_progress(
 /// A chunk the broker never confirmed.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UnpublishedChunk {
-    pub advertiser_id: i64,
+    pub advertiser_id: AdvertiserId,
     pub job_id: Uuid,
     pub chunk_no: i32,
     /// Chunks of the chunk's job, which picks its queue.
@@ -212,7 +228,7 @@ pub async fn unpublished(
 
 /// Marks relayed chunks confirmed, in one statement.
 pub async fn mark_published(conn: &mut PgConnection, chunks: &[UnpublishedChunk]) -> sqlx::Result<()> {
-    let advertisers: Vec<i64> = chunks.iter().map(|c| c.advertiser_id).collect();
+    let advertisers: Vec<AdvertiserId> = chunks.iter().map(|c| c.advertiser_id).collect();
     let jobs: Vec<Uuid> = chunks.iter().map(|c| c.job_id).collect();
     let numbers: Vec<i32> = chunks.iter().map(|c| c.chunk_no).collect();
     sqlx::query(

@@ -1,6 +1,7 @@
 //! Jobs as the api writes and reads them.
 
 use chrono::{DateTime, Utc};
+use ratify_domain::ids::AdvertiserId;
 use ratify_domain::job::JobState;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -29,7 +30,11 @@ pub struct KeyedJob {
 
 /// Finds the job an idempotency key names, locking it so two submissions with the
 /// same key serialize.
-pub async fn find_by_key(conn: &mut PgConnection, advertiser_id: i64, key: &str) -> sqlx::Result<Option<KeyedJob>> {
+pub async fn find_by_key(
+    conn: &mut PgConnection,
+    advertiser_id: AdvertiserId,
+    key: &str,
+) -> sqlx::Result<Option<KeyedJob>> {
     sqlx::query_as(
         "SELECT id, request_hash, created_at > now() - interval '24 hours' AS fresh
          FROM jobs WHERE advertiser_id = $1 AND idempotency_key = $2 FOR UPDATE",
@@ -41,7 +46,7 @@ pub async fn find_by_key(conn: &mut PgConnection, advertiser_id: i64, key: &str)
 }
 
 /// Frees an expired idempotency key for reuse; the old job keeps everything else.
-pub async fn release_key(conn: &mut PgConnection, advertiser_id: i64, job_id: Uuid) -> sqlx::Result<()> {
+pub async fn release_key(conn: &mut PgConnection, advertiser_id: AdvertiserId, job_id: Uuid) -> sqlx::Result<()> {
     sqlx::query("UPDATE jobs SET idempotency_key = NULL WHERE advertiser_id = $1 AND id = $2")
         .bind(advertiser_id)
         .bind(job_id)
@@ -59,7 +64,7 @@ pub struct NewJob<'a> {
 }
 
 /// Inserts a job. Fails with a unique violation if its idempotency key is taken.
-pub async fn insert(conn: &mut PgConnection, advertiser_id: i64, job: &NewJob<'_>) -> sqlx::Result<()> {
+pub async fn insert(conn: &mut PgConnection, advertiser_id: AdvertiserId, job: &NewJob<'_>) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO jobs (advertiser_id, id, transaction_count, chunk_count, idempotency_key, request_hash)
          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -79,7 +84,7 @@ pub async fn insert(conn: &mut PgConnection, advertiser_id: i64, job: &NewJob<'_
 /// chunk `first_no + i`, and `after[i]` the chunk it continues (it then waits for it).
 pub async fn insert_chunks(
     conn: &mut PgConnection,
-    advertiser_id: i64,
+    advertiser_id: AdvertiserId,
     job_id: Uuid,
     first_no: i32,
     item_counts: &[i32],
@@ -107,7 +112,7 @@ pub async fn insert_chunks(
 /// finishes.
 pub async fn mark_published(
     conn: &mut PgConnection,
-    advertiser_id: i64,
+    advertiser_id: AdvertiserId,
     job_id: Uuid,
     chunk_nos: &[i32],
 ) -> sqlx::Result<()> {
@@ -127,7 +132,7 @@ pub async fn mark_published(
 }
 
 /// One job of an advertiser.
-pub async fn get(conn: &mut PgConnection, advertiser_id: i64, id: Uuid) -> sqlx::Result<Option<JobRow>> {
+pub async fn get(conn: &mut PgConnection, advertiser_id: AdvertiserId, id: Uuid) -> sqlx::Result<Option<JobRow>> {
     sqlx::query_as(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE advertiser_id = $1 AND id = $2"))
         .bind(advertiser_id)
         .bind(id)
@@ -139,7 +144,7 @@ pub async fn get(conn: &mut PgConnection, advertiser_id: i64, id: Uuid) -> sqlx:
 /// than the `(created_at, id)` cursor when one is given.
 pub async fn list(
     conn: &mut PgConnection,
-    advertiser_id: i64,
+    advertiser_id: AdvertiserId,
     before: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
 ) -> sqlx::Result<Vec<JobRow>> {

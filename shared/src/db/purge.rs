@@ -4,6 +4,7 @@
 //! to the transaction, not to the job.
 
 use chrono::{DateTime, Utc};
+use ratify_domain::ids::AdvertiserId;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -22,7 +23,10 @@ pub async fn unlock(conn: &mut PgConnection) -> sqlx::Result<()> {
 }
 
 /// The oldest job created before `cutoff`, if any.
-pub async fn oldest_expired(conn: &mut PgConnection, cutoff: DateTime<Utc>) -> sqlx::Result<Option<(i64, Uuid)>> {
+pub async fn oldest_expired(
+    conn: &mut PgConnection,
+    cutoff: DateTime<Utc>,
+) -> sqlx::Result<Option<(AdvertiserId, Uuid)>> {
     sqlx::query_as("SELECT advertiser_id, id FROM jobs WHERE created_at < $1 ORDER BY created_at LIMIT 1")
         .bind(cutoff)
         .fetch_optional(conn)
@@ -32,7 +36,7 @@ pub async fn oldest_expired(conn: &mut PgConnection, cutoff: DateTime<Utc>) -> s
 /// Deletes up to `batch` outcomes of a job; returns how many.
 pub async fn delete_outcomes(
     conn: &mut PgConnection,
-    advertiser_id: i64,
+    advertiser_id: AdvertiserId,
     job_id: Uuid,
     batch: i64,
 ) -> sqlx::Result<u64> {
@@ -49,7 +53,7 @@ pub async fn delete_outcomes(
 }
 
 /// Deletes a job; its chunks go with it (`ON DELETE CASCADE`).
-pub async fn delete_job(conn: &mut PgConnection, advertiser_id: i64, job_id: Uuid) -> sqlx::Result<()> {
+pub async fn delete_job(conn: &mut PgConnection, advertiser_id: AdvertiserId, job_id: Uuid) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM jobs WHERE advertiser_id = $1 AND id = $2")
         .bind(advertiser_id)
         .bind(job_id)

@@ -1,5 +1,6 @@
 //! API tokens: stored as SHA-256 hashes, each granted one or more advertisers.
 
+use ratify_domain::ids::AdvertiserId;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -15,7 +16,7 @@ pub async fn insert(conn: &mut PgConnection, id: Uuid, name: &str, hash: &[u8]) 
 }
 
 /// Grants a token the given advertisers.
-pub async fn grant(conn: &mut PgConnection, id: Uuid, advertiser_ids: &[i64]) -> sqlx::Result<()> {
+pub async fn grant(conn: &mut PgConnection, id: Uuid, advertiser_ids: &[AdvertiserId]) -> sqlx::Result<()> {
     sqlx::query("INSERT INTO api_token_advertisers (token_id, advertiser_id) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING")
         .bind(id)
         .bind(advertiser_ids)
@@ -25,7 +26,7 @@ pub async fn grant(conn: &mut PgConnection, id: Uuid, advertiser_ids: &[i64]) ->
 }
 
 /// How many of `ids` are existing advertisers.
-pub async fn count_advertisers(conn: &mut PgConnection, ids: &[i64]) -> sqlx::Result<i64> {
+pub async fn count_advertisers(conn: &mut PgConnection, ids: &[AdvertiserId]) -> sqlx::Result<i64> {
     sqlx::query_scalar("SELECT count(*) FROM advertisers WHERE id = ANY($1)").bind(ids).fetch_one(conn).await
 }
 
@@ -40,7 +41,7 @@ pub async fn revoke(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<bool> {
 
 /// The advertisers a live token with this hash is granted, or `None` for an unknown or
 /// revoked token.
-pub async fn advertisers_for(conn: &mut PgConnection, hash: &[u8]) -> sqlx::Result<Option<Vec<i64>>> {
+pub async fn advertisers_for(conn: &mut PgConnection, hash: &[u8]) -> sqlx::Result<Option<Vec<AdvertiserId>>> {
     sqlx::query_scalar(
         "SELECT coalesce(array_agg(g.advertiser_id), '{}') FROM api_tokens t
          LEFT JOIN api_token_advertisers g ON g.token_id = t.id

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use ratify_domain::apply::{Change, TransactionState};
 use ratify_domain::commission::Part;
+use ratify_domain::ids::{AdvertiserId, TransactionId};
 use ratify_domain::state::{ActionKind, CommissionStatus};
 use sqlx::types::Json;
 use sqlx::PgConnection;
@@ -38,7 +39,7 @@ pub async fn allocate_ids(conn: &mut PgConnection, n: i64) -> sqlx::Result<Vec<i
 /// `(orderRef, transactionDate)` fails the statement with a unique violation.
 pub async fn insert(
     conn: &mut PgConnection,
-    advertiser_id: i64,
+    advertiser_id: AdvertiserId,
     currency: &str,
     rows: &NewTransactions,
     r: std::ops::Range<usize>,
@@ -70,7 +71,7 @@ pub async fn insert(
 /// A stored transaction, as read.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TransactionRow {
-    pub advertiser_id: i64,
+    pub advertiser_id: AdvertiserId,
     pub id: i64,
     pub order_ref: String,
     pub transaction_date: DateTime<Utc>,
@@ -96,7 +97,11 @@ pub const COLUMNS: &str = "advertiser_id, id, order_ref, transaction_date, timez
     old_sale_amount, old_commission_amount, validation_date, publisher_id, click_ref";
 
 /// One transaction of an advertiser.
-pub async fn get(conn: &mut PgConnection, advertiser_id: i64, id: i64) -> sqlx::Result<Option<TransactionRow>> {
+pub async fn get(
+    conn: &mut PgConnection,
+    advertiser_id: AdvertiserId,
+    id: TransactionId,
+) -> sqlx::Result<Option<TransactionRow>> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM transactions WHERE advertiser_id = $1 AND id = $2"))
         .bind(advertiser_id)
         .bind(id)
@@ -115,7 +120,11 @@ pub struct HistoryRow {
 }
 
 /// A transaction's history, oldest first.
-pub async fn history(conn: &mut PgConnection, advertiser_id: i64, id: i64) -> sqlx::Result<Vec<HistoryRow>> {
+pub async fn history(
+    conn: &mut PgConnection,
+    advertiser_id: AdvertiserId,
+    id: TransactionId,
+) -> sqlx::Result<Vec<HistoryRow>> {
     sqlx::query_as(
         "SELECT changed_at, job_id, item_index, action, before::text AS before, after::text AS after
          FROM transaction_history WHERE advertiser_id = $1 AND transaction_id = $2 ORDER BY id",
@@ -162,7 +171,7 @@ pub fn list_by_order_ref_sql() -> String {
 /// `(position, id)` pairs that matched; a position may match more than once.
 pub async fn resolve_order_refs(
     conn: &mut PgConnection,
-    advertiser_id: i64,
+    advertiser_id: AdvertiserId,
     positions: &[i32],
     order_refs: &[String],
     instants: &[DateTime<Utc>],
@@ -258,7 +267,11 @@ impl StateUpdates {
 /// Reads the advertiser's transactions among `ids`, without locking them: the update
 /// checks the versions instead (optimistic concurrency; conflicts are rare, as only
 /// concurrent jobs on the same transactions can meet).
-pub async fn read_states(conn: &mut PgConnection, advertiser_id: i64, ids: &[i64]) -> sqlx::Result<Vec<StateRow>> {
+pub async fn read_states(
+    conn: &mut PgConnection,
+    advertiser_id: AdvertiserId,
+    ids: &[i64],
+) -> sqlx::Result<Vec<StateRow>> {
     sqlx::query_as(
         "SELECT id, xmin::text AS version, commission_status, currency::text AS currency, sale_amount,
                 commission_amount, parts, decline_reason, amended, amend_reason, old_sale_amount,
@@ -295,7 +308,7 @@ pub struct StateUpdates {
 /// with their new versions: fewer than given means another transaction got there first.
 pub async fn update_states(
     conn: &mut PgConnection,
-    advertiser_id: i64,
+    advertiser_id: AdvertiserId,
     rows: &StateUpdates,
 ) -> sqlx::Result<Vec<(i64, String)>> {
     if rows.ids.is_empty() {
@@ -354,7 +367,7 @@ impl HistoryRows {
 /// Writes a chunk's history entries in one statement.
 pub async fn insert_history(
     conn: &mut PgConnection,
-    advertiser_id: i64,
+    advertiser_id: AdvertiserId,
     job_id: Uuid,
     rows: &HistoryRows,
 ) -> sqlx::Result<()> {

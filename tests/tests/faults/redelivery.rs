@@ -1,6 +1,7 @@
 //! A chunk delivered twice, and two jobs racing on the same transactions.
 
 use lapin::options::BasicGetOptions;
+use ratify_domain::ids::AdvertiserId;
 use ratify_shared::broker::{self, Topology, DEFAULT_DELIVERY_LIMIT};
 use ratify_shared::message::QueueTask;
 
@@ -43,7 +44,11 @@ async fn a_chunk_delivered_twice_applies_once() {
     let mut tasks = take_all(&channel, &topology.work_queue, chunks as usize).await;
     tasks.sort_by_key(|QueueTask::ApplyChunk { chunk_no, .. }| *chunk_no);
     let expected: Vec<QueueTask> = (0..chunks)
-        .map(|chunk_no| QueueTask::ApplyChunk { advertiser_id: ADVERTISER, job_id: job.parse().unwrap(), chunk_no })
+        .map(|chunk_no| QueueTask::ApplyChunk {
+            advertiser_id: AdvertiserId(ADVERTISER),
+            job_id: job.parse().unwrap(),
+            chunk_no,
+        })
         .collect();
     assert_eq!(tasks, expected, "the api published each chunk once");
     let queue = topology.work_queue.as_str();
