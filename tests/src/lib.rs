@@ -9,6 +9,7 @@
 //! drops its own database), `RATIFY_TEST_AMQP_URL`, `RATIFY_BIN_DIR` (where
 //! `ratify-api` and `ratify-worker` are; default `target/debug`).
 
+pub mod actions;
 mod client;
 mod stack;
 

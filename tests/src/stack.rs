@@ -272,6 +272,14 @@ impl Stack {
     pub fn admin(&self) -> Client {
         self.client(&self.admin_token)
     }
+
+    /// Creates advertiser `aid` in `currency` with `groups` as `(code, type, value)` and
+    /// returns a client whose token is granted it alone.
+    pub async fn advertiser(&self, aid: i64, currency: &str, groups: &[(&str, &str, serde_json::Value)]) -> Client {
+        let admin = self.admin();
+        admin.create_advertiser(aid, currency, groups).await;
+        self.client(&admin.create_token(&[aid]).await)
+    }
 }
 
 impl Drop for Stack {

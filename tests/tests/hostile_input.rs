@@ -13,9 +13,8 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 const ADV: i64 = 4242;
-const OK: &str = "[200 OK]";
+use ratify_tests::actions::labels::{NOT_MODIFIED, OK};
 const BAD: &str = "[400 BAD_REQUEST]";
-const NOT_MODIFIED: &str = "[304 NOT_MODIFIED]";
 
 /// Text refused in identifiers (references, codes, dates, zones).
 const IDENTIFIER_POISON: [&str; 5] = ["x\u{0}y", "x\u{1}y", "x\u{7f}", "x\u{200b}y", "\u{feff}x"];
@@ -25,18 +24,14 @@ const PROSE_POISON: [&str; 3] = ["returned\u{0}", "\u{1}returned", "\u{feff}retu
 /// Advertiser (EUR; DEFAULT 10 %, EXISTING 5 %) with `n` pending transactions of 100.00
 /// (`orderRef` `H-{i}`, 2026-11-14T10:15:00 Europe/Stockholm).
 async fn setup(stack: &Stack, n: usize) -> (Client, Vec<i64>) {
-    let admin = stack.admin();
-    admin
-        .create_advertiser(ADV, "EUR", &[("DEFAULT", "percentage", json!(10)), ("EXISTING", "percentage", json!(5))])
-        .await;
-    let client = stack.client(&admin.create_token(&[ADV]).await);
+    let groups = [("DEFAULT", "percentage", json!(10)), ("EXISTING", "percentage", json!(5))];
+    let client = stack.advertiser(ADV, "EUR", &groups).await;
     let ids = if n == 0 { Vec::new() } else { client.record_simple(ADV, "EUR", "H", n).await };
     (client, ids)
 }
 
 fn amend_item(id: i64) -> Value {
-    json!({"action": "amend", "transaction": {"transactionId": id, "amendReason": "partial return",
-           "currency": "EUR", "saleAmount": 80, "transactionParts": [{"amount": 80, "commissionGroupCode": "DEFAULT"}]}})
+    ratify_tests::actions::amend(id, false, 80.0, &[("DEFAULT", 80.0)])
 }
 
 fn by_order_ref(i: usize) -> Value {

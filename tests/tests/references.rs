@@ -6,19 +6,12 @@ use ratify_tests::{Client, Job, Stack};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-const OK: &str = "[200 OK]";
-const NOT_MODIFIED: &str = "[304 NOT_MODIFIED]";
-const BAD_REQUEST: &str = "[400 BAD_REQUEST]";
-const NOT_FOUND: &str = "[404 NOT_FOUND]";
-const UNPROCESSABLE: &str = "[422 UNPROCESSABLE_ENTITY]";
+use ratify_tests::actions::approve;
+use ratify_tests::actions::labels::{BAD_REQUEST, NOT_FOUND, NOT_MODIFIED, OK, UNPROCESSABLE};
 
 fn row(order_ref: &str, date: &str, zone: &str) -> Value {
     json!({"orderRef": order_ref, "transactionDate": date, "timezone": zone, "saleAmount": 100, "currency": "EUR",
            "transactionParts": [{"commissionGroupCode": "DEFAULT", "amount": 100}]})
-}
-
-fn approve(id: impl Into<Value>) -> Value {
-    json!({"action": "approve", "transaction": {"transactionId": id.into()}})
 }
 
 fn by_ref(action: &str, order_ref: &str, date: &str, zone: &str) -> Value {

@@ -20,9 +20,8 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 const ADVERTISER: i64 = 7;
-const OK: &str = "[200 OK]";
-const NOT_MODIFIED: &str = "[304 NOT_MODIFIED]";
-const UNPROCESSABLE: &str = "[422 UNPROCESSABLE_ENTITY]";
+use ratify_tests::actions::labels::{NOT_MODIFIED, OK, UNPROCESSABLE};
+use ratify_tests::actions::{approve, batch};
 const INTERNAL: &str = "[500 INTERNAL_SERVER_ERROR]";
 /// How long any job may take to finish once its fault is over.
 const FINISH: Duration = Duration::from_secs(120);
@@ -36,35 +35,20 @@ mod workers;
 /// An advertiser (EUR; DEFAULT pays 10 %) with `n` pending transactions of 100.00;
 /// returns a client for it and the transaction ids.
 async fn setup(stack: &Stack, n: usize) -> (Client, Vec<i64>) {
-    let admin = stack.admin();
-    admin
-        .create_advertiser(
-            ADVERTISER,
-            "EUR",
-            &[("DEFAULT", "percentage", json!(10)), ("EXISTING", "percentage", json!(5))],
-        )
-        .await;
-    let client = stack.client(&admin.create_token(&[ADVERTISER]).await);
+    let groups = [("DEFAULT", "percentage", json!(10)), ("EXISTING", "percentage", json!(5))];
+    let client = stack.advertiser(ADVERTISER, "EUR", &groups).await;
     let ids = client.record_simple(ADVERTISER, "EUR", "order", n).await;
     (client, ids)
 }
 
-fn approve(id: i64) -> Value {
-    json!({"action": "approve", "transaction": {"transactionId": id}})
-}
-
+/// The suite's decline: "order returned".
 fn decline(id: i64) -> Value {
-    json!({"action": "decline", "transaction": {"transactionId": id, "declineReason": "order returned"}})
+    ratify_tests::actions::decline(id, "order returned")
 }
 
 /// Amends the sale to 80.00, all of it DEFAULT (commission 8.00).
 fn amend(id: i64) -> Value {
-    json!({"action": "amend", "approve": false, "transaction": {"transactionId": id, "amendReason": "partial return",
-           "currency": "EUR", "saleAmount": 80, "transactionParts": [{"amount": 80, "commissionGroupCode": "DEFAULT"}]}})
-}
-
-fn batch(ids: &[i64], action: fn(i64) -> Value) -> Value {
-    Value::Array(ids.iter().map(|id| action(*id)).collect())
+    ratify_tests::actions::amend(id, false, 80.0, &[("DEFAULT", 80.0)])
 }
 
 fn job_path(job: &str) -> String {

@@ -7,7 +7,7 @@ async fn amend_rules_default_absorbs_and_commission_is_exact() {
     let stack = Stack::builder().in_process().workers(1).start().await;
     let groups =
         [("DEFAULT", "percentage", json!(10)), ("BOOKS", "percentage", json!(12.5)), ("FIX", "fixed", json!(2.50))];
-    let client = advertiser(&stack, 2005, "EUR", &groups).await;
+    let client = stack.advertiser(2005, "EUR", &groups).await;
     let ids = client.record_simple(2005, "EUR", "A", 8).await;
     let mut wrong_currency = amend(ids[5], false, 50.0, &[("DEFAULT", 50.0)]);
     wrong_currency["transaction"]["currency"] = json!("SEK");

@@ -5,14 +5,10 @@
 //! References (ids, order references, DST folds and gaps, other advertisers) are in
 //! `references.rs`.
 
-use ratify_tests::{Client, Job, Stack};
+use ratify_tests::actions::labels::{BAD_REQUEST, NOT_FOUND, NOT_MODIFIED, OK, UNPROCESSABLE};
+use ratify_tests::actions::{amend, approve, decline};
+use ratify_tests::{Job, Stack};
 use serde_json::{json, Value};
-
-const OK: &str = "[200 OK]";
-const NOT_MODIFIED: &str = "[304 NOT_MODIFIED]";
-const BAD_REQUEST: &str = "[400 BAD_REQUEST]";
-const NOT_FOUND: &str = "[404 NOT_FOUND]";
-const UNPROCESSABLE: &str = "[422 UNPROCESSABLE_ENTITY]";
 
 mod amend;
 mod malformed;
@@ -23,31 +19,6 @@ mod views;
 // ---------------------------------------------------------------------------------
 // Local helpers
 // ---------------------------------------------------------------------------------
-
-/// Creates advertiser `aid` with `groups` and returns a client whose token is granted it.
-async fn advertiser(stack: &Stack, aid: i64, currency: &str, groups: &[(&str, &str, Value)]) -> Client {
-    let admin = stack.admin();
-    admin.create_advertiser(aid, currency, groups).await;
-    let token = admin.create_token(&[aid]).await;
-    stack.client(&token)
-}
-
-fn approve(id: i64) -> Value {
-    json!({"action": "approve", "transaction": {"transactionId": id}})
-}
-
-fn decline(id: i64, reason: &str) -> Value {
-    json!({"action": "decline", "transaction": {"transactionId": id, "declineReason": reason}})
-}
-
-/// An amend of `id` to `sale` with `parts` as `(code, amount)`, in EUR.
-fn amend(id: i64, approve: bool, sale: f64, parts: &[(&str, f64)]) -> Value {
-    let parts: Vec<Value> =
-        parts.iter().map(|(code, amount)| json!({"commissionGroupCode": code, "amount": amount})).collect();
-    json!({"action": "amend", "approve": approve, "transaction": {
-        "transactionId": id, "amendReason": "partial return", "currency": "EUR",
-        "saleAmount": sale, "transactionParts": parts}})
-}
 
 /// A JSON number as f64 (`100`, `100.0` and `100.00` are the same amount).
 fn num(v: &Value) -> f64 {

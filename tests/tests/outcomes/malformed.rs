@@ -5,7 +5,7 @@ use super::*;
 #[tokio::test(flavor = "multi_thread")]
 async fn malformed_items_are_400_and_do_not_sink_the_batch() {
     let stack = Stack::builder().in_process().workers(1).start().await;
-    let client = advertiser(&stack, 2002, "EUR", &default_10()).await;
+    let client = stack.advertiser(2002, "EUR", &default_10()).await;
     let ids = client.record_simple(2002, "EUR", "B", 12).await;
     let by_ref = |order_ref: &str, date: &str, zone: &str| json!({"action": "approve", "transaction": {"orderRef": order_ref, "transactionDate": date, "timezone": zone}});
     let mut no_amend_reason = amend(ids[4], false, 50.0, &[("DEFAULT", 50.0)]);

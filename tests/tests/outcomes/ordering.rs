@@ -5,7 +5,7 @@ use super::*;
 #[tokio::test(flavor = "multi_thread")]
 async fn amend_then_approve_in_one_batch() {
     let stack = Stack::builder().in_process().workers(1).start().await;
-    let client = advertiser(&stack, 2006, "EUR", &default_10()).await;
+    let client = stack.advertiser(2006, "EUR", &default_10()).await;
     let ids = client.record_simple(2006, "EUR", "S", 2).await;
     let batch = json!([
         amend(ids[0], false, 80.0, &[("DEFAULT", 80.0)]),
@@ -33,7 +33,7 @@ async fn amend_then_approve_in_one_batch() {
 #[tokio::test(flavor = "multi_thread")]
 async fn same_transaction_items_keep_array_order_across_chunks_and_workers() {
     let stack = Stack::builder().in_process().workers(3).env("RATIFY_CHUNK_SIZE", 2).start().await;
-    let client = advertiser(&stack, 2016, "EUR", &default_10()).await;
+    let client = stack.advertiser(2016, "EUR", &default_10()).await;
     let far = client.record_simple(2016, "EUR", "FAR", 4).await;
     let near = client.record_simple(2016, "EUR", "NEAR", 10).await;
     let fillers = client.record_simple(2016, "EUR", "FILL", 24).await;

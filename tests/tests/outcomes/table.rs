@@ -6,7 +6,7 @@ use super::*;
 #[tokio::test(flavor = "multi_thread")]
 async fn every_cell_of_the_outcome_table() {
     let stack = Stack::builder().in_process().workers(1).start().await;
-    let client = advertiser(&stack, 2001, "EUR", &default_10()).await;
+    let client = stack.advertiser(2001, "EUR", &default_10()).await;
     // 0..3 stay pending, 3..6 get approved, 6..9 get declined by a first job.
     let ids = client.record_simple(2001, "EUR", "T", 9).await;
     let mut first: Vec<Value> = ids[3..6].iter().map(|&id| approve(id)).collect();

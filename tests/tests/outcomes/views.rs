@@ -7,7 +7,7 @@ use super::*;
 #[tokio::test(flavor = "multi_thread")]
 async fn job_output_errors_and_all() {
     let stack = Stack::builder().in_process().workers(1).start().await;
-    let client = advertiser(&stack, 2007, "EUR", &default_10()).await;
+    let client = stack.advertiser(2007, "EUR", &default_10()).await;
     let ids = client.record_simple(2007, "EUR", "O", 4).await;
     client.run(2007, &json!([approve(ids[1])])).await;
     let by_ref = |action: &str, order_ref: &str| {
