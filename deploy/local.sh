@@ -225,7 +225,7 @@ cmd_test() {
     export RATIFY_TEST_AMQP_URL=$AMQP_URL
     export RATIFY_BIN_DIR=$t/debug
     cd "$ROOT"
-    # tests/tests/schemathesis.rs runs the Schemathesis CLI from .local/venv-schemathesis.
+    # tests/tests/e2e/schemathesis.rs runs the Schemathesis CLI from .local/venv-schemathesis.
     ensure_schemathesis
     # One profile (debug) for the binaries and the tests: nothing builds twice.
     cargo build --workspace --bins

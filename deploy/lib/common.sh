@@ -127,7 +127,7 @@ ensure_packages() {
     [[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]] || missing+=(rabbitmq-server)
     command -v curl >/dev/null || missing+=(curl)
     command -v ss >/dev/null || missing+=(iproute2)
-    # `test` also validates deploy/docker-compose.yml (tests/tests/compose/) with
+    # `test` also validates deploy/docker-compose.yml (tests/tests/e2e/compose/) with
     # docker-compose. It goes in without its recommends, which would bring the Docker
     # engine: validating the file needs no engine.
     if [[ " ${FUNCNAME[*]} " == *" cmd_test "* ]] && ! command -v docker-compose >/dev/null &&

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck shell=bash
 # Schemathesis (property-based API testing from the api's own /openapi.json) in a private
-# Python venv under .local/venv-schemathesis, for tests/tests/schemathesis.rs.
+# Python venv under .local/venv-schemathesis, for tests/tests/e2e/schemathesis.rs.
 #
 # Sourced by deploy/local.sh (`ensure_schemathesis`), or executed on its own:
 #   deploy/lib/schemathesis.sh        installs if needed, prints the path of the `st` CLI
