@@ -1,5 +1,5 @@
 //! Applying one command to a transaction held in memory: the state machine plus the
-//! amend rules of SPEC §4. Pure: the worker loads, calls this per item, and stores.
+//! amend rules of docs/api.md §4. Pure: the worker loads, calls this per item, and stores.
 
 use std::collections::HashMap;
 

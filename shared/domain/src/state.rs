@@ -1,4 +1,4 @@
-//! The validation state machine of SPEC §4: what an action does to a transaction in a
+//! The validation state machine of docs/api.md §4: what an action does to a transaction in a
 //! given commission status. Pure, no I/O.
 
 use std::fmt;
@@ -96,7 +96,7 @@ pub enum Transition {
     Forbidden(&'static str),
 }
 
-/// The outcome table of SPEC §4.
+/// The outcome table of docs/api.md §4.
 pub fn decide(status: CommissionStatus, action: ActionKind) -> Transition {
     use ActionKind::*;
     use CommissionStatus::*;
@@ -121,7 +121,7 @@ mod tests {
     fn the_outcome_table_exhaustively() {
         use ActionKind::*;
         use CommissionStatus::*;
-        // (action, status, expected): every cell of SPEC §4, written out once more.
+        // (action, status, expected): every cell of docs/api.md §4, written out once more.
         let table = [
             (Approve, Pending, Transition::Apply(Approved)),
             (Approve, Approved, Transition::AlreadySo),

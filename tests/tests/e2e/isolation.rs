@@ -1,4 +1,4 @@
-//! Authentication and tenancy (SPEC.md section 2): 401 without a valid token, 403 for an
+//! Authentication and tenancy (docs/api.md §2): 401 without a valid token, 403 for an
 //! advertiser the token is not granted, 404 for another advertiser's data, and admin and
 //! advertiser tokens kept apart.
 

@@ -1,4 +1,4 @@
-//! How batch items name their transaction (SPEC §4 "Reference"): by id (number or
+//! How batch items name their transaction (docs/api.md §4 "Reference"): by id (number or
 //! numeric string), by orderRef + local transactionDate + timezone (DST folds and
 //! gaps), and never another advertiser's transaction.
 

@@ -1,4 +1,4 @@
-//! Bearer tokens never reach the logs or the database in the clear (SPEC section 2: "stored
+//! Bearer tokens never reach the logs or the database in the clear (docs/api.md §2: "stored
 //! only as a hash"). The api and a worker run at `RUST_LOG=debug`; a token is used on every
 //! kind of route, accepted, refused (`403`, revoked, rate-limited), alongside near-miss tokens
 //! that share most of its text and the admin token in the wrong places. Then every log line

@@ -1,5 +1,5 @@
 //! The benchmark's data: how much, seeding it through the bulk ingest endpoint, and the
-//! batches of B2 (SPEC §7's mix).
+//! batches of B2 (docs/api.md §7's mix).
 
 use std::time::Instant;
 

@@ -1,4 +1,4 @@
-//! `ratify-bench`: measures SPEC §7's scenarios B0–B5 against the real stack (release
+//! `ratify-bench`: measures docs/api.md §7's scenarios B0–B5 against the real stack (release
 //! binaries, real Postgres and RabbitMQ) and prints one markdown table.
 //!
 //! Run it with `deploy/local.sh bench [--quick]`. The Postgres floor (B0) is measured in
@@ -20,7 +20,7 @@ use crate::data::Scale;
 use crate::report::{Report, Row};
 
 #[derive(Parser)]
-#[command(name = "ratify-bench", about = "Ratify's benchmark harness (SPEC §7)")]
+#[command(name = "ratify-bench", about = "Ratify's benchmark harness (docs/api.md §7)")]
 struct Args {
     /// A scaled-down run (about a minute) for smoke checks.
     #[arg(long)]

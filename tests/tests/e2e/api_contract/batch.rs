@@ -91,7 +91,7 @@ async fn batch_envelope_errors() {
     )
     .await;
     assert_error("form content type", &got, StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    // Not in SPEC, but what a JSON client sends: a charset parameter is still JSON.
+    // Not in docs/api.md, but what a JSON client sends: a charset parameter is still JSON.
     let got = raw(
         &stack,
         Method::POST,

@@ -1,4 +1,4 @@
-//! The HTTP contract of SPEC.md sections 2–5: request envelopes, error shape, idempotency,
+//! The HTTP contract of docs/api.md §2–§5: request envelopes, error shape, idempotency,
 //! job listing and status, recording and reading transactions, admin routes, health.
 
 use ratify_tests::{Client, Stack};

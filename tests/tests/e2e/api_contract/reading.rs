@@ -95,7 +95,7 @@ async fn read_and_list_transactions() {
     let listed = body.as_array().expect("array");
     assert_eq!(listed.len(), 1, "{body}");
     assert_eq!(listed[0]["id"], json!(t1));
-    // Not in SPEC: dates are rendered in the requested zone, with the offset.
+    // Not in docs/api.md: dates are rendered in the requested zone, with the offset.
     assert!(listed[0]["transactionDate"].as_str().is_some_and(|d| d.starts_with("2026-11-14T18:15:00")), "{body}");
     assert!(list_ids(&client, 1001, tokyo_window).await.is_empty(), "the default zone is UTC");
     assert_eq!(list_ids(&client, 1001, "startDate=2026-11-14T09:00:00&endDate=2026-11-14T09:30:00").await, vec![t1]);

@@ -16,7 +16,7 @@ async fn deeply_nested_json_is_refused_or_isolated_and_the_server_stays_up() {
     let deep = nested(200); // serde_json's recursion limit is 128
 
     // A batch whose one element is 200 nested arrays: the array is read, the element is not
-    // an object, so it is that item's 400 (SPEC section 4), and the batch goes on. The same
+    // an object, so it is that item's 400 (docs/api.md §4), and the batch goes on. The same
     // 100,000 levels deep (far past any recursion) is handled alike; unbalanced, it is no
     // JSON at all.
     for depth in [200, 100_000] {

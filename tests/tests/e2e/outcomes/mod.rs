@@ -1,4 +1,4 @@
-//! Batch validation outcomes end to end (SPEC §4–§5): every cell of the outcome table,
+//! Batch validation outcomes end to end (docs/api.md §4–§5): every cell of the outcome table,
 //! malformed items, the amend rules, same-transaction ordering across chunks and
 //! workers, and the job's `output=errors|all` views.
 //!
