@@ -19,6 +19,8 @@ const TAG_LEN: usize = 16;
 const POSITION_LEN: usize = 8 + 16;
 
 fn mac(secret: &str, advertiser_id: AdvertiserId, position: &[u8]) -> Hmac<Sha256> {
+    // HMAC takes a key of any length (a long one is hashed first), so this cannot fail
+    // whatever secret is configured.
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes a key of any length");
     mac.update(LABEL);
     mac.update(&advertiser_id.0.to_be_bytes());

@@ -106,6 +106,8 @@ fn http_layer_error(status: StatusCode) -> (String, String) {
 /// The JSON error body for an HTTP-layer answer of `status`.
 pub fn http_layer_body(status: StatusCode) -> Vec<u8> {
     let (code, description) = http_layer_error(status);
+    // Two strings into a Vec: serde_json fails only on a writer's I/O error or a map with
+    // non-string keys, and this has neither.
     serde_json::to_vec(&ErrorBody { error: code, description }).expect("an error body serialises")
 }
 

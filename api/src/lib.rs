@@ -85,7 +85,12 @@ pub async fn run(config: ApiConfig, listener: TcpListener, shutdown: Cancellatio
         header_timeout: Duration::from_secs(config.header_timeout_seconds),
         max_connections: config.max_connections,
     };
-    server::serve(listener, routes::router(state), bounds, shutdown.clone().cancelled_owned()).await;
+    let stopping = shutdown.clone();
+    let stop = async move {
+        stopping.cancelled().await;
+        tracing::info!("shutting down: finishing in-flight requests");
+    };
+    server::serve(listener, routes::router(state), bounds, stop).await;
     shutdown.cancel();
     let _ = relay.await;
     tracing::info!("stopped");

@@ -5,7 +5,7 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use ratify_api::{ApiConfig, Vars};
-use ratify_shared::config::init_tracing;
+use ratify_shared::config::{cancel_on_signal, init_tracing};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
@@ -46,24 +46,6 @@ async fn serve() -> anyhow::Result<()> {
     // One plain line on stdout says where the api listens (API_ADDR may use port 0).
     println!("ratify-api listening on http://{}", listener.local_addr()?);
     let shutdown = CancellationToken::new();
-    tokio::spawn(on_signal(shutdown.clone()));
+    tokio::spawn(cancel_on_signal(shutdown.clone()));
     ratify_api::run(config, listener, shutdown).await
-}
-
-/// Cancels `token` on SIGTERM or Ctrl-C.
-async fn on_signal(token: CancellationToken) {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {},
-        _ = term => {},
-    }
-    tracing::info!("shutting down: finishing in-flight requests");
-    token.cancel();
 }

@@ -166,3 +166,21 @@ pub fn init_tracing(json: bool) {
         builder.init();
     }
 }
+
+/// Cancels `token` on SIGTERM or Ctrl-C: how both binaries learn to stop. What stopping
+/// means (in-flight requests finished, chunks finished or given back) is each `run`'s.
+pub async fn cancel_on_signal(token: tokio_util::sync::CancellationToken) {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        _ = term => {},
+    }
+    token.cancel();
+}

@@ -7,6 +7,15 @@ use serde_json::{json, Value};
 
 use crate::eventually;
 
+/// Sends `request` and reads its answer: the status and the body (JSON, or a string if not
+/// JSON). Panics when the api cannot be reached, which fails the test.
+pub async fn answer(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
+    let response = request.send().await.expect("request");
+    let status = response.status();
+    let text = response.text().await.expect("body");
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
 #[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
@@ -58,10 +67,7 @@ impl Client {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request.send().await.expect("request");
-        let status = response.status();
-        let text = response.text().await.expect("body");
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        answer(request).await
     }
 
     /// A request with a raw body and content type.
@@ -71,18 +77,13 @@ impl Client {
         content_type: &str,
         body: impl Into<reqwest::Body>,
     ) -> (StatusCode, Value) {
-        let response = self
+        let request = self
             .http
             .post(format!("{}{path}", self.base))
             .bearer_auth(&self.token)
             .header("content-type", content_type)
-            .body(body)
-            .send()
-            .await
-            .expect("request");
-        let status = response.status();
-        let text = response.text().await.expect("body");
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+            .body(body);
+        answer(request).await
     }
 
     /// A GET whose body is read in full but not parsed; returns status and body length.

@@ -13,7 +13,7 @@ pub mod actions;
 mod client;
 mod stack;
 
-pub use client::{Client, Job};
+pub use client::{answer, Client, Job};
 pub use stack::{Stack, StackBuilder};
 pub mod servers;
 

@@ -113,27 +113,27 @@ mod stored_code {
 
     use super::OutcomeCode;
 
-    const NAMES: [(OutcomeCode, &str); 6] = [
-        (OutcomeCode::Ok, "Ok"),
-        (OutcomeCode::NotModified, "NotModified"),
-        (OutcomeCode::BadRequest, "BadRequest"),
-        (OutcomeCode::NotFound, "NotFound"),
-        (OutcomeCode::Unprocessable, "Unprocessable"),
-        (OutcomeCode::Internal, "Internal"),
-    ];
+    fn name(code: OutcomeCode) -> &'static str {
+        match code {
+            OutcomeCode::Ok => "Ok",
+            OutcomeCode::NotModified => "NotModified",
+            OutcomeCode::BadRequest => "BadRequest",
+            OutcomeCode::NotFound => "NotFound",
+            OutcomeCode::Unprocessable => "Unprocessable",
+            OutcomeCode::Internal => "Internal",
+        }
+    }
 
     pub fn serialize<S: Serializer>(code: &OutcomeCode, serializer: S) -> Result<S::Ok, S::Error> {
-        let name = NAMES.iter().find(|(c, _)| c == code).map_or("Internal", |(_, name)| name);
-        serializer.serialize_str(name)
+        serializer.serialize_str(name(*code))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<OutcomeCode, D::Error> {
-        let name = String::deserialize(deserializer)?;
-        NAMES
-            .iter()
-            .find(|(_, n)| *n == name)
-            .map(|(code, _)| *code)
-            .ok_or_else(|| serde::de::Error::custom(format!("unknown outcome code {name:?}")))
+        let stored = String::deserialize(deserializer)?;
+        OutcomeCode::ALL
+            .into_iter()
+            .find(|code| name(*code) == stored)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown outcome code {stored:?}")))
     }
 }
 

@@ -31,10 +31,7 @@ async fn post_encoded(
     if !encoding.is_empty() {
         request = request.header("content-encoding", encoding);
     }
-    let response = request.send().await.expect("request");
-    let status = response.status();
-    let text = response.text().await.expect("body");
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    ratify_tests::answer(request).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
