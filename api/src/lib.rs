@@ -12,6 +12,7 @@ mod cursor;
 mod error;
 mod extract;
 mod ingest;
+mod merge;
 mod metrics;
 mod openapi;
 mod output_cache;

@@ -5,11 +5,11 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
 use ratify_domain::money::{Currency, UnknownCurrency};
 use ratify_shared::db::advertisers::GroupRow;
-use ratify_shared::db::jobs::{JobRow, OutcomeRow};
+use ratify_shared::db::chunks::OutcomeRow;
+use ratify_shared::db::jobs::JobRow;
 use ratify_shared::db::transactions::{HistoryRow, TransactionRow};
 use ratify_wire::TransactionView;
 use ratify_wire::{Amount, DecimalNumber, GroupView, HistoryView, JobView, Money, OutcomeCode, OutcomeView, PartView};
-use serde_json::value::RawValue;
 
 pub fn instant(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
@@ -67,8 +67,8 @@ fn history_entry(row: HistoryRow) -> Option<HistoryView> {
         job_id: row.job_id,
         item_index: row.item_index,
         action: row.action,
-        from: RawValue::from_string(row.before).ok()?,
-        to: RawValue::from_string(row.after).ok()?,
+        from: row.before,
+        to: row.after,
     })
 }
 

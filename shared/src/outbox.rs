@@ -149,7 +149,20 @@ pub async fn relay(pool: PgPool, publisher: Arc<Publisher>, timing: RelayTiming,
             }
             Err(e) => tracing::warn!(error = format!("{e:#}"), "watchdog pass failed; will retry"),
         }
+        match finish_settled(&pool, timing.stall).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(jobs = n, "sweep wrote the row of jobs whose last chunk's worker stopped before"),
+            Err(e) => tracing::warn!(error = format!("{e:#}"), "sweep of settled jobs failed; will retry"),
+        }
     }
+}
+
+/// One sweep: writes as `DONE` the rows of jobs older than `stall` whose chunks are all
+/// done (see [`db::chunks::finish_settled_jobs`]).
+async fn finish_settled(pool: &PgPool, stall: Duration) -> anyhow::Result<u64> {
+    let created_before = Utc::now() - chrono::Duration::from_std(stall)?;
+    let mut conn = pool.acquire().await?;
+    Ok(db::chunks::finish_settled_jobs(&mut conn, created_before).await?)
 }
 
 fn task_of(publisher: &Publisher, c: &UnpublishedChunk) -> (String, QueueTask) {

@@ -1,6 +1,6 @@
 //! Applying one chunk: load, apply item by item in index order, store, all in one
-//! Postgres transaction. The chunk row lock and the outcome primary key make a second
-//! delivery of the same chunk a no-op.
+//! Postgres transaction. The chunk row lock, and marking it done only if it is not,
+//! make a second delivery of the same chunk a no-op.
 //!
 //! Three ways to finish a chunk, from fast to sure:
 //! - [`apply_chunk`], the hot path: every write of the chunk in one statement each;
@@ -24,7 +24,7 @@ use ratify_domain::batch::{Command, Echo};
 use ratify_domain::commission::Rate;
 use ratify_domain::job::{JobItem, OutcomeCode, Plan};
 use ratify_shared::db;
-use ratify_shared::db::chunks::OutcomeRows;
+use ratify_shared::db::chunks::{Documents, OutcomeRow, OutcomeRows};
 use ratify_shared::db::transactions::{CorruptState, HistoryRows, StateUpdates};
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
@@ -69,14 +69,16 @@ fn push_outcome(
     description: Option<String>,
     id: Option<i64>,
 ) {
-    rows.indexes.push(index);
-    rows.codes.push(code.status());
-    rows.descriptions.push(description);
-    rows.actions.push(echo.action.clone());
-    rows.transaction_ids.push(id.or(echo.transaction_id));
-    rows.order_refs.push(echo.order_ref.clone());
-    rows.transaction_dates.push(echo.transaction_date.clone());
-    rows.timezones.push(echo.timezone.clone());
+    rows.push(OutcomeRow {
+        item_index: index,
+        code: code.status(),
+        description,
+        action: echo.action.clone(),
+        transaction_id: id.or(echo.transaction_id),
+        order_ref: echo.order_ref.clone(),
+        transaction_date: echo.transaction_date.clone(),
+        timezone: echo.timezone.clone(),
+    });
 }
 
 fn not_found(transaction_id: i64) -> String {
@@ -152,43 +154,59 @@ async fn load(
     Ok(Ok((tx, Loaded { items, states, corrupt, rates })))
 }
 
-/// Records the chunk's outcomes, marks it done, counts it in its job and commits.
+/// Records the chunk's outcomes, marks it done and commits (see [`finish_and_commit`]).
 async fn complete(
-    mut tx: Transaction<'_, Postgres>,
+    pool: &PgPool,
+    tx: Transaction<'_, Postgres>,
     id: ChunkId,
     outcomes: &OutcomeRows,
 ) -> anyhow::Result<ChunkResult> {
-    db::chunks::insert_outcomes(&mut tx, id.advertiser_id, id.job_id, outcomes).await?;
-    count_and_commit(tx, id, outcomes.into()).await
+    finish_and_commit(pool, tx, id, outcomes.documents()?, outcomes.by_code()).await
 }
 
-/// What a finished chunk adds to its job.
-struct Counts {
-    items: usize,
-    errors: i32,
-    codes: BTreeMap<i16, u64>,
-}
-
-impl From<&OutcomeRows> for Counts {
-    fn from(outcomes: &OutcomeRows) -> Counts {
-        Counts { items: outcomes.indexes.len(), errors: outcomes.errors(), codes: outcomes.by_code() }
-    }
-}
-
-/// Marks the chunk done with its outcomes already written, counts them in its job and
-/// commits.
-async fn count_and_commit(
+/// Marks the chunk done with its outcome documents, then [`release_and_commit`].
+async fn finish_and_commit(
+    pool: &PgPool,
     mut tx: Transaction<'_, Postgres>,
     id: ChunkId,
-    counts: Counts,
+    documents: Documents,
+    codes: BTreeMap<i16, u64>,
+) -> anyhow::Result<ChunkResult> {
+    if !db::chunks::finish(&mut tx, id.advertiser_id, id.job_id, id.chunk_no, &documents).await? {
+        // Cannot happen while the chunk's row lock is held; a second finish is refused.
+        return Ok(ChunkResult::AlreadyDone);
+    }
+    release_and_commit(pool, tx, id, codes).await
+}
+
+/// With the chunk marked done: releases the chunks that continue it and commits; then, if
+/// it was its job's last, writes the job's row as `DONE`.
+async fn release_and_commit(
+    pool: &PgPool,
+    mut tx: Transaction<'_, Postgres>,
+    id: ChunkId,
+    codes: BTreeMap<i16, u64>,
 ) -> anyhow::Result<ChunkResult> {
     let ChunkId { advertiser_id, job_id, chunk_no } = id;
-    let Counts { items, errors, codes } = counts;
-    db::chunks::finish(&mut tx, advertiser_id, job_id, chunk_no).await?;
     let released = db::chunks::release_continuations(&mut tx, advertiser_id, job_id, chunk_no).await?;
-    let job_latency = db::chunks::add_progress(&mut tx, advertiser_id, job_id, items as i32, errors).await?;
     tx.commit().await?;
+    let items = codes.values().sum::<u64>() as usize;
+    // The chunk is applied whatever happens next: should writing the job's row fail, the
+    // job still reads DONE (its status is derived from its chunks) and the relay's sweep
+    // writes the row.
+    let job_latency = match finish_job(pool, id).await {
+        Ok(latency) => latency,
+        Err(e) => {
+            tracing::warn!(error = format!("{e:#}"), "writing the finished job's row failed; the sweep will");
+            None
+        }
+    };
     Ok(ChunkResult::Applied { items, codes, job_latency, released })
+}
+
+async fn finish_job(pool: &PgPool, id: ChunkId) -> sqlx::Result<Option<f64>> {
+    let mut conn = pool.acquire().await?;
+    db::chunks::finish_job(&mut conn, id.advertiser_id, id.job_id).await
 }
 
 /// The hot path: the chunk's items applied in memory, then one statement each for the
@@ -244,9 +262,14 @@ pub async fn apply_chunk(pool: &PgPool, id: ChunkId) -> anyhow::Result<ChunkResu
     }
     // The arrays are in id order (`changed` is a BTreeSet), so concurrent chunks tend to
     // meet rows in the same order; a deadlock Postgres breaks is retried like a conflict.
-    if db::transactions::update_states(&mut tx, id.advertiser_id, &updates).await?.len() != updates.ids.len() {
-        return Err(Conflict.into());
+    if !history.is_empty() {
+        let history_id = db::transactions::next_history_id(&mut tx).await?;
+        let written = db::transactions::update_states(&mut tx, id.advertiser_id, &updates, history_id).await?;
+        if written.len() != updates.ids.len() {
+            return Err(Conflict.into());
+        }
+        db::transactions::insert_history(&mut tx, id.advertiser_id, history_id, id.job_id, id.chunk_no, &history)
+            .await?;
     }
-    db::transactions::insert_history(&mut tx, id.advertiser_id, id.job_id, &history).await?;
-    complete(tx, id, &outcomes).await
+    complete(pool, tx, id, &outcomes).await
 }

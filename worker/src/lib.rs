@@ -11,7 +11,7 @@
 mod chunk;
 mod config;
 mod consumer;
-mod purge;
+pub mod purge;
 
 use std::sync::Arc;
 use std::time::Duration;

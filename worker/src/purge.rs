@@ -8,9 +8,6 @@ use ratify_shared::db::purge;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
-/// Outcome rows deleted per statement.
-const BATCH: i64 = 5_000;
-
 pub struct Retention {
     pub days: i64,
     pub every: Duration,
@@ -42,10 +39,8 @@ pub async fn purge_once(pool: &PgPool, days: i64, shutdown: &CancellationToken) 
     let result = async {
         let mut conn = pool.acquire().await?;
         while let Some((advertiser_id, job_id)) = purge::oldest_expired(&mut conn, cutoff).await? {
-            while purge::delete_outcomes(&mut conn, advertiser_id, job_id, BATCH).await? > 0 {
-                if shutdown.is_cancelled() {
-                    return Ok(());
-                }
+            if shutdown.is_cancelled() {
+                return Ok(());
             }
             purge::delete_job(&mut conn, advertiser_id, job_id).await?;
             jobs += 1;

@@ -5,11 +5,11 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use ratify_domain::ids::AdvertiserId;
 use ratify_domain::job::JobState;
 use ratify_shared::db;
-use ratify_shared::db::jobs::OutcomeRow;
+use ratify_shared::db::jobs::OutcomeDocument;
 use ratify_wire::{ErrorBody, JobPage, JobStatus};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -19,6 +19,7 @@ use crate::auth::Caller;
 use crate::cursor;
 use crate::error::ApiError;
 use crate::extract::{Path, Query};
+use crate::merge::Merge;
 use crate::output_cache::{Fill, Filler, OutputCache};
 use crate::state::AppState;
 use crate::stream::ArrayWriter;
@@ -156,11 +157,24 @@ impl Listing {
         async_stream::try_stream! {
             let mut kept: Option<Vec<u8>> = keep.as_ref().and_then(|(_, f)| f.as_ref()).map(|_| Vec::new());
             let mut writer = ArrayWriter::new(&self.prefix);
-            let mut rows = sqlx::query_as::<_, OutcomeRow>(db::jobs::outcomes_sql(self.errors_only))
+            let documents = sqlx::query_as::<_, OutcomeDocument>(db::jobs::outcome_documents_sql(self.errors_only))
                 .bind(self.advertiser_id)
                 .bind(self.job_id)
                 .fetch(&mut *tx);
-            while let Some(row) = rows.try_next().await.map_err(std::io::Error::other)? {
+            let mut documents = std::pin::pin!(documents.peekable());
+            let mut merge = Merge::default();
+            loop {
+                // Open every document the next outcome may come from, then take it.
+                while let Some(next) = documents.as_mut().peek().await {
+                    let first_index = next.as_ref().map_or(i32::MIN, |d| d.first_index);
+                    if !merge.needs(first_index) {
+                        break;
+                    }
+                    if let Some(document) = documents.try_next().await.map_err(std::io::Error::other)? {
+                        merge.open(&document.document)?;
+                    }
+                }
+                let Some(row) = merge.take() else { break };
                 if let Some(piece) = writer.push(&views::outcome(row))? {
                     collect(&mut kept, &piece, &mut keep);
                     yield piece;

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use serde_json::value::RawValue;
 
 use crate::batch::Command;
 use crate::commission::{build_parts, total_commission, Part, Rate};
@@ -38,11 +39,21 @@ pub struct Applied {
     pub change: Option<Change>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The changed fields before and after, each a JSON object kept as written, so the
+/// history document embeds them without parsing them again.
+#[derive(Debug, Clone)]
 pub struct Change {
-    pub before: String,
-    pub after: String,
+    pub before: Box<RawValue>,
+    pub after: Box<RawValue>,
 }
+
+impl PartialEq for Change {
+    fn eq(&self, other: &Change) -> bool {
+        self.before.get() == other.before.get() && self.after.get() == other.after.get()
+    }
+}
+
+impl Eq for Change {}
 
 impl Applied {
     fn no(code: OutcomeCode, description: impl Into<String>) -> Applied {
@@ -93,9 +104,9 @@ fn snapshot(tx: &TransactionState, amounts: bool) -> Snapshot<'_> {
     }
 }
 
-fn to_json(s: &Snapshot<'_>) -> String {
-    // Serializing plain strings and integers cannot fail.
-    serde_json::to_string(s).unwrap_or_else(|_| "{}".to_owned())
+fn to_json(s: &Snapshot<'_>) -> Box<RawValue> {
+    // Serializing plain strings and integers cannot fail; the fallback is an empty object.
+    serde_json::value::to_raw_value(s).unwrap_or_else(|_| RawValue::from_string("{}".to_owned()).expect("{} is JSON"))
 }
 
 /// Whether two part lists hold the same parts, in any order (codes are unique in each).

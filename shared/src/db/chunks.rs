@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use ratify_domain::ids::AdvertiserId;
+use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -95,105 +96,156 @@ pub async fn release_continuations(
     .await
 }
 
-/// Outcomes in columns for [`insert_outcomes`].
+/// One item's outcome: an element of its chunk's outcome documents, and what
+/// `output=errors|all` lists. Absent fields are left out of the document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutcomeRow {
+    #[serde(rename = "index")]
+    pub item_index: i32,
+    pub code: i16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_ref: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+}
+
+impl OutcomeRow {
+    pub fn is_error(&self) -> bool {
+        self.code >= 400
+    }
+}
+
+/// A chunk's outcomes, in the order its items were applied (index order).
 #[derive(Debug, Default)]
 pub struct OutcomeRows {
-    pub indexes: Vec<i32>,
-    pub codes: Vec<i16>,
-    pub descriptions: Vec<Option<String>>,
-    pub actions: Vec<Option<String>>,
-    pub transaction_ids: Vec<Option<i64>>,
-    pub order_refs: Vec<Option<String>>,
-    pub transaction_dates: Vec<Option<String>>,
-    pub timezones: Vec<Option<String>>,
+    pub rows: Vec<OutcomeRow>,
 }
 
 impl OutcomeRows {
+    pub fn push(&mut self, row: OutcomeRow) {
+        self.rows.push(row);
+    }
+
     pub fn errors(&self) -> i32 {
-        self.codes.iter().filter(|c| **c >= 400).count() as i32
+        self.rows.iter().filter(|r| r.is_error()).count() as i32
     }
 
     /// How many items got each code.
     pub fn by_code(&self) -> std::collections::BTreeMap<i16, u64> {
         let mut counts = std::collections::BTreeMap::new();
-        for code in &self.codes {
-            *counts.entry(*code).or_insert(0) += 1;
+        for row in &self.rows {
+            *counts.entry(row.code).or_insert(0) += 1;
         }
         counts
     }
+
+    /// The chunk's outcome documents.
+    pub fn documents(&self) -> serde_json::Result<Documents> {
+        let errors: Vec<&OutcomeRow> = self.rows.iter().filter(|r| r.is_error()).collect();
+        Ok(Documents {
+            first_index: self.rows.iter().map(|r| r.item_index).min().unwrap_or(0),
+            error_count: errors.len() as i32,
+            outcomes: serde_json::to_string(&self.rows)?,
+            errors: serde_json::to_string(&errors)?,
+        })
+    }
 }
 
-/// Writes a chunk's outcomes in one statement. The primary key refuses a second
-/// outcome for an item.
-pub async fn insert_outcomes(
-    conn: &mut PgConnection,
-    advertiser_id: AdvertiserId,
-    job_id: Uuid,
-    rows: &OutcomeRows,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO job_outcomes (advertiser_id, job_id, item_index, code, description, action, transaction_id,
-                                   order_ref, transaction_date, timezone)
-         SELECT $1, $2, u.* FROM unnest($3::int[], $4::smallint[], $5::text[], $6::text[], $7::bigint[], $8::text[],
-                                        $9::text[], $10::text[]) AS u",
-    )
-    .bind(advertiser_id)
-    .bind(job_id)
-    .bind(&rows.indexes)
-    .bind(&rows.codes)
-    .bind(&rows.descriptions)
-    .bind(&rows.actions)
-    .bind(&rows.transaction_ids)
-    .bind(&rows.order_refs)
-    .bind(&rows.transaction_dates)
-    .bind(&rows.timezones)
-    .execute(conn)
-    .await?;
-    Ok(())
+/// What a finished chunk stores: its outcomes as two JSON arrays (all, and the errors
+/// alone, so that `output=errors` reads only those) and the counts its job's progress
+/// sums.
+#[derive(Debug, Clone)]
+pub struct Documents {
+    pub first_index: i32,
+    pub error_count: i32,
+    pub outcomes: String,
+    pub errors: String,
 }
 
-/// Marks a chunk applied.
+impl Documents {
+    /// A chunk of `items` that all failed and have no outcome to list: a dead chunk whose
+    /// items cannot be read.
+    pub fn failed_unlisted(items: i32) -> Documents {
+        Documents { first_index: 0, error_count: items, outcomes: "[]".to_owned(), errors: "[]".to_owned() }
+    }
+}
+
+/// Marks a chunk applied, with its outcome documents. Only a chunk not done yet is
+/// marked: `false` means it already was, and the caller must not commit.
 pub async fn finish(
     conn: &mut PgConnection,
     advertiser_id: AdvertiserId,
     job_id: Uuid,
     chunk_no: i32,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "UPDATE job_chunks SET done_at = now(), published_at = coalesce(published_at, now())
-         WHERE advertiser_id = $1 AND job_id = $2 AND chunk_no = $3",
+    documents: &Documents,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE job_chunks SET done_at = now(), published_at = coalesce(published_at, now()), first_index = $4,
+                error_count = $5, outcomes = $6, errors = $7
+         WHERE advertiser_id = $1 AND job_id = $2 AND chunk_no = $3 AND done_at IS NULL",
     )
     .bind(advertiser_id)
     .bind(job_id)
     .bind(chunk_no)
+    .bind(documents.first_index)
+    .bind(documents.error_count)
+    .bind(&documents.outcomes)
+    .bind(&documents.errors)
     .execute(conn)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
-/// Adds a chunk's counts to its job; the job becomes `DONE`, with its completion date,
-/// exactly when the last item has its outcome. Returns, when it is now done, the seconds
-/// from acceptance to done.
-pub async fn add_progress(
+/// Writes a job's row as `DONE`, with its counts and completion date (its last chunk's),
+/// once every chunk of it is done; run after a chunk's commit, so the worker of the last
+/// chunk sees them all. Returns, when this call finished the job, the seconds from
+/// acceptance to done.
+pub async fn finish_job(
     conn: &mut PgConnection,
     advertiser_id: AdvertiserId,
     job_id: Uuid,
-    processed: i32,
-    errors: i32,
 ) -> sqlx::Result<Option<f64>> {
     sqlx::query_scalar(
-        "UPDATE jobs SET processed_count = processed_count + $3, error_count = error_count + $4,
-                status = CASE WHEN processed_count + $3 >= transaction_count THEN 'DONE' ELSE 'PROCESSING' END,
-                completion_date = CASE WHEN processed_count + $3 >= transaction_count THEN now() END
-         WHERE advertiser_id = $1 AND id = $2
-         RETURNING extract(epoch FROM completion_date - created_at)::float8",
+        "UPDATE jobs j SET status = 'DONE', processed_count = s.items, error_count = s.errors, completion_date = s.last
+         FROM (SELECT sum(item_count)::int AS items, coalesce(sum(error_count), 0)::int AS errors,
+                      max(done_at) AS last, bool_and(done_at IS NOT NULL) AS all_done
+               FROM job_chunks WHERE advertiser_id = $1 AND job_id = $2) s
+         WHERE j.advertiser_id = $1 AND j.id = $2 AND j.status <> 'DONE' AND s.all_done
+         RETURNING extract(epoch FROM j.completion_date - j.created_at)::float8",
     )
     .bind(advertiser_id)
     .bind(job_id)
-    .bind(processed)
-    .bind(errors)
-    .fetch_one(conn)
+    .fetch_optional(conn)
     .await
+}
+
+/// Writes as `DONE` the jobs created before `created_before` whose chunks are all done but
+/// whose row is not: the worker of the last chunk died between its commit and
+/// [`finish_job`]. Returns how many. (Their status already reads `DONE`: the api derives
+/// it from the chunks.)
+pub async fn finish_settled_jobs(conn: &mut PgConnection, created_before: DateTime<Utc>) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        "UPDATE jobs j SET status = 'DONE', processed_count = s.items, error_count = s.errors, completion_date = s.last
+         FROM (SELECT c.advertiser_id, c.job_id, sum(c.item_count)::int AS items,
+                      coalesce(sum(c.error_count), 0)::int AS errors, max(c.done_at) AS last
+               FROM jobs u JOIN job_chunks c ON c.advertiser_id = u.advertiser_id AND c.job_id = u.id
+               WHERE u.status <> 'DONE' AND u.created_at < $1
+               GROUP BY 1, 2 HAVING bool_and(c.done_at IS NOT NULL)) s
+         WHERE j.advertiser_id = s.advertiser_id AND j.id = s.job_id AND j.status <> 'DONE'",
+    )
+    .bind(created_before)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// A chunk the broker never confirmed.

@@ -17,7 +17,27 @@ pub struct JobRow {
     pub completion_date: Option<DateTime<Utc>>,
 }
 
-const JOB_COLUMNS: &str = "id, status, transaction_count, processed_count, error_count, created_at, completion_date";
+/// A job's columns as [`JobRow`] reads them, from `jobs j`. A finished job's row holds its
+/// counts; an unfinished one's are summed over its done chunks (a chunk does not write
+/// its job's row, so that chunks of one job never wait for each other), and it reads as
+/// `DONE` as soon as its last chunk is, before its row says so.
+const JOB_COLUMNS: &str = "j.id,
+    CASE WHEN j.status = 'DONE' OR p.pending = 0 THEN 'DONE' WHEN p.done > 0 THEN 'PROCESSING' ELSE j.status END
+        AS status,
+    j.transaction_count,
+    CASE WHEN j.status = 'DONE' THEN j.processed_count ELSE p.items END AS processed_count,
+    CASE WHEN j.status = 'DONE' THEN j.error_count ELSE p.errors END AS error_count,
+    j.created_at,
+    CASE WHEN j.status = 'DONE' THEN j.completion_date WHEN p.pending = 0 THEN p.last END AS completion_date";
+
+/// The chunk sums [`JOB_COLUMNS`] reads as `p`, for a job `j` not finished.
+const PROGRESS: &str = "LEFT JOIN LATERAL (
+    SELECT count(*) FILTER (WHERE c.done_at IS NULL) AS pending, count(c.done_at) AS done,
+           coalesce(sum(c.item_count) FILTER (WHERE c.done_at IS NOT NULL), 0)::int AS items,
+           coalesce(sum(c.error_count) FILTER (WHERE c.done_at IS NOT NULL), 0)::int AS errors,
+           max(c.done_at) AS last
+    FROM job_chunks c WHERE c.advertiser_id = j.advertiser_id AND c.job_id = j.id AND j.status <> 'DONE'
+    HAVING j.status <> 'DONE') p ON true";
 
 /// A job with the same idempotency key, with its request hash and whether it is
 /// young enough (24 h) to be replayed.
@@ -133,7 +153,7 @@ pub async fn mark_published(
 
 /// One job of an advertiser.
 pub async fn get(conn: &mut PgConnection, advertiser_id: AdvertiserId, id: Uuid) -> sqlx::Result<Option<JobRow>> {
-    sqlx::query_as(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE advertiser_id = $1 AND id = $2"))
+    sqlx::query_as(&format!("SELECT {JOB_COLUMNS} FROM jobs j {PROGRESS} WHERE j.advertiser_id = $1 AND j.id = $2"))
         .bind(advertiser_id)
         .bind(id)
         .fetch_optional(conn)
@@ -150,10 +170,10 @@ pub async fn list(
 ) -> sqlx::Result<Vec<JobRow>> {
     let (at, id) = before.unzip();
     sqlx::query_as(&format!(
-        "SELECT {JOB_COLUMNS} FROM jobs
-         WHERE advertiser_id = $1 AND created_at > now() - interval '60 days'
-           AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3))
-         ORDER BY created_at DESC, id DESC LIMIT $4"
+        "SELECT {JOB_COLUMNS} FROM jobs j {PROGRESS}
+         WHERE j.advertiser_id = $1 AND j.created_at > now() - interval '60 days'
+           AND ($2::timestamptz IS NULL OR (j.created_at, j.id) < ($2, $3))
+         ORDER BY j.created_at DESC, j.id DESC LIMIT $4"
     ))
     .bind(advertiser_id)
     .bind(at)
@@ -163,27 +183,23 @@ pub async fn list(
     .await
 }
 
-/// An item outcome as listed by `output=errors|all`.
+/// A done chunk's outcome document, for the listings.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct OutcomeRow {
-    pub item_index: i32,
-    pub code: i16,
-    pub description: Option<String>,
-    pub action: Option<String>,
-    pub transaction_id: Option<i64>,
-    pub order_ref: Option<String>,
-    pub transaction_date: Option<String>,
-    pub timezone: Option<String>,
+pub struct OutcomeDocument {
+    pub first_index: i32,
+    pub document: String,
 }
 
-/// The SQL listing a job's outcomes in index order (`$1` advertiser, `$2` job);
-/// `errors_only` keeps codes 400 and up, served by a partial index.
-pub fn outcomes_sql(errors_only: bool) -> &'static str {
+/// The SQL listing the outcome documents of a job's done chunks by their first index
+/// (`$1` advertiser, `$2` job): `errors_only` reads the documents of the failed items.
+pub fn outcome_documents_sql(errors_only: bool) -> &'static str {
     if errors_only {
-        "SELECT item_index, code, description, action, transaction_id, order_ref, transaction_date, timezone
-         FROM job_outcomes WHERE advertiser_id = $1 AND job_id = $2 AND code >= 400 ORDER BY item_index"
+        "SELECT coalesce(first_index, 0) AS first_index, errors AS document FROM job_chunks
+         WHERE advertiser_id = $1 AND job_id = $2 AND done_at IS NOT NULL AND errors IS NOT NULL
+         ORDER BY first_index, chunk_no"
     } else {
-        "SELECT item_index, code, description, action, transaction_id, order_ref, transaction_date, timezone
-         FROM job_outcomes WHERE advertiser_id = $1 AND job_id = $2 ORDER BY item_index"
+        "SELECT coalesce(first_index, 0) AS first_index, outcomes AS document FROM job_chunks
+         WHERE advertiser_id = $1 AND job_id = $2 AND done_at IS NOT NULL AND outcomes IS NOT NULL
+         ORDER BY first_index, chunk_no"
     }
 }

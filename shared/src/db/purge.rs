@@ -1,7 +1,8 @@
-//! The retention purge: jobs, their chunks and outcomes older than the retention period
-//! are deleted in small batches, one short transaction each, so the purge never holds
-//! long locks or bloats one huge transaction. Transaction history is kept: it belongs
-//! to the transaction, not to the job.
+//! The retention purge: jobs older than the retention period are deleted one short
+//! transaction each, with their chunks, whose rows hold the items and the outcomes as
+//! documents (a 100,000-item job is a hundred rows), so the purge never holds long locks
+//! or bloats one huge transaction. Transaction history is kept: it belongs to the
+//! transaction, not to the job.
 
 use chrono::{DateTime, Utc};
 use ratify_domain::ids::AdvertiserId;
@@ -33,26 +34,7 @@ pub async fn oldest_expired(
         .await
 }
 
-/// Deletes up to `batch` outcomes of a job; returns how many.
-pub async fn delete_outcomes(
-    conn: &mut PgConnection,
-    advertiser_id: AdvertiserId,
-    job_id: Uuid,
-    batch: i64,
-) -> sqlx::Result<u64> {
-    let done = sqlx::query(
-        "DELETE FROM job_outcomes WHERE ctid = ANY(ARRAY(
-             SELECT ctid FROM job_outcomes WHERE advertiser_id = $1 AND job_id = $2 LIMIT $3))",
-    )
-    .bind(advertiser_id)
-    .bind(job_id)
-    .bind(batch)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected())
-}
-
-/// Deletes a job; its chunks go with it (`ON DELETE CASCADE`).
+/// Deletes a job; its chunks and their outcomes go with it (`ON DELETE CASCADE`).
 pub async fn delete_job(conn: &mut PgConnection, advertiser_id: AdvertiserId, job_id: Uuid) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM jobs WHERE advertiser_id = $1 AND id = $2")
         .bind(advertiser_id)

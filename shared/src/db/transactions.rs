@@ -6,6 +6,8 @@ use ratify_domain::apply::{Change, TransactionState};
 use ratify_domain::commission::Part;
 use ratify_domain::ids::{AdvertiserId, TransactionId};
 use ratify_domain::state::{ActionKind, CommissionStatus};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use sqlx::types::Json;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -109,30 +111,77 @@ pub async fn get(
         .await
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// One change a transaction went through.
+#[derive(Debug, Clone)]
 pub struct HistoryRow {
     pub changed_at: DateTime<Utc>,
     pub job_id: Option<Uuid>,
     pub item_index: Option<i32>,
     pub action: ActionKind,
-    pub before: String,
-    pub after: String,
+    pub before: Box<RawValue>,
+    pub after: Box<RawValue>,
 }
 
-/// A transaction's history, oldest first.
+/// One entry of a chunk's history document.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryEntry {
+    pub transaction_id: i64,
+    pub index: Option<i32>,
+    pub action: ActionKind,
+    pub before: Box<RawValue>,
+    pub after: Box<RawValue>,
+}
+
+#[derive(sqlx::FromRow)]
+struct HistoryDocument {
+    id: i64,
+    changed_at: DateTime<Utc>,
+    job_id: Option<Uuid>,
+    changes: String,
+}
+
+/// A transaction's history, oldest first: the entries for it in the history documents
+/// its `history` list names, in the list's order (the order of its updates).
 pub async fn history(
     conn: &mut PgConnection,
     advertiser_id: AdvertiserId,
     id: TransactionId,
 ) -> sqlx::Result<Vec<HistoryRow>> {
-    sqlx::query_as(
-        "SELECT changed_at, job_id, item_index, action, before::text AS before, after::text AS after
-         FROM transaction_history WHERE advertiser_id = $1 AND transaction_id = $2 ORDER BY id",
+    let refs: Vec<i64> =
+        sqlx::query_scalar("SELECT coalesce(history, '{}') FROM transactions WHERE advertiser_id = $1 AND id = $2")
+            .bind(advertiser_id)
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .unwrap_or_default();
+    if refs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let documents: Vec<HistoryDocument> = sqlx::query_as(
+        "SELECT id, changed_at, job_id, changes FROM chunk_history WHERE advertiser_id = $1 AND id = ANY($2)",
     )
     .bind(advertiser_id)
-    .bind(id)
+    .bind(&refs)
     .fetch_all(conn)
-    .await
+    .await?;
+    let mut by_id: std::collections::HashMap<i64, HistoryDocument> = documents.into_iter().map(|d| (d.id, d)).collect();
+    let mut rows = Vec::new();
+    for r in &refs {
+        // A list names each document once, but a second mention would list nothing twice.
+        let Some(document) = by_id.remove(r) else { continue };
+        let entries: Vec<HistoryEntry> =
+            serde_json::from_str(&document.changes).map_err(|e| sqlx::Error::Decode(e.into()))?;
+        rows.extend(entries.into_iter().filter(|e| e.transaction_id == id.0).map(|e| HistoryRow {
+            changed_at: document.changed_at,
+            job_id: document.job_id,
+            item_index: e.index,
+            action: e.action,
+            before: e.before,
+            after: e.after,
+        }));
+    }
+    Ok(rows)
 }
 
 /// Which date a listing filters on.
@@ -304,12 +353,15 @@ pub struct StateUpdates {
 }
 
 /// Writes the final state of every changed transaction of a chunk in one statement, in
-/// id order, each only if its version is still the one read. Returns the rows written
-/// with their new versions: fewer than given means another transaction got there first.
+/// id order, each only if its version is still the one read, and appends `history` (the
+/// id of the chunk's history document) to each one's history list. Returns the rows
+/// written with their new versions: fewer than given means another transaction got
+/// there first.
 pub async fn update_states(
     conn: &mut PgConnection,
     advertiser_id: AdvertiserId,
     rows: &StateUpdates,
+    history: i64,
 ) -> sqlx::Result<Vec<(i64, String)>> {
     if rows.ids.is_empty() {
         return Ok(Vec::new());
@@ -318,7 +370,7 @@ pub async fn update_states(
         "UPDATE transactions t SET commission_status = u.status, sale_amount = u.sale, commission_amount = u.commission,
                 parts = coalesce(u.parts::jsonb, t.parts), decline_reason = u.decline_reason, amended = u.amended,
                 amend_reason = u.amend_reason, old_sale_amount = u.old_sale, old_commission_amount = u.old_commission,
-                validation_date = u.validation_date
+                validation_date = u.validation_date, history = t.history || $14::bigint
          FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::bool[],
                      $9::text[], $10::bigint[], $11::bigint[], $12::timestamptz[], $13::text[])
               AS u(id, status, sale, commission, parts, decline_reason, amended, amend_reason, old_sale,
@@ -339,54 +391,58 @@ pub async fn update_states(
     .bind(&rows.old_commission_amounts)
     .bind(&rows.validation_dates)
     .bind(&rows.versions)
+    .bind(history)
     .fetch_all(conn)
     .await
 }
 
-/// History entries in columns for [`insert_history`].
+/// A chunk's history entries, in index order, for [`insert_history`].
 #[derive(Debug, Default)]
 pub struct HistoryRows {
-    pub transaction_ids: Vec<i64>,
-    pub item_indexes: Vec<i32>,
-    pub actions: Vec<String>,
-    pub befores: Vec<String>,
-    pub afters: Vec<String>,
+    pub entries: Vec<HistoryEntry>,
 }
 
 impl HistoryRows {
     /// Adds the change an item made to a transaction.
     pub fn push(&mut self, transaction_id: i64, item_index: i32, action: ActionKind, change: Change) {
-        self.transaction_ids.push(transaction_id);
-        self.item_indexes.push(item_index);
-        self.actions.push(action.as_str().to_owned());
-        self.befores.push(change.before);
-        self.afters.push(change.after);
+        self.entries.push(HistoryEntry {
+            transaction_id,
+            index: Some(item_index),
+            action,
+            before: change.before,
+            after: change.after,
+        });
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
     }
 }
 
-/// Writes a chunk's history entries in one statement.
+/// Takes the id of a new history document (before its transactions' updates name it).
+pub async fn next_history_id(conn: &mut PgConnection) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT nextval('chunk_history_id_seq')").fetch_one(conn).await
+}
+
+/// Writes a chunk's history as one document with id `id`.
 pub async fn insert_history(
     conn: &mut PgConnection,
     advertiser_id: AdvertiserId,
+    id: i64,
     job_id: Uuid,
+    chunk_no: i32,
     rows: &HistoryRows,
-) -> sqlx::Result<()> {
-    if rows.transaction_ids.is_empty() {
+) -> anyhow::Result<()> {
+    if rows.is_empty() {
         return Ok(());
     }
-    sqlx::query(
-        "INSERT INTO transaction_history (advertiser_id, transaction_id, job_id, item_index, action, before, after)
-         SELECT $1, u.tid, $2, u.idx, u.action, u.before::json, u.after::json
-         FROM unnest($3::bigint[], $4::int[], $5::text[], $6::text[], $7::text[]) AS u(tid, idx, action, before, after)",
-    )
-    .bind(advertiser_id)
-    .bind(job_id)
-    .bind(&rows.transaction_ids)
-    .bind(&rows.item_indexes)
-    .bind(&rows.actions)
-    .bind(&rows.befores)
-    .bind(&rows.afters)
-    .execute(conn)
-    .await?;
+    sqlx::query("INSERT INTO chunk_history (advertiser_id, id, job_id, chunk_no, changes) VALUES ($1, $2, $3, $4, $5)")
+        .bind(advertiser_id)
+        .bind(id)
+        .bind(job_id)
+        .bind(chunk_no)
+        .bind(serde_json::to_string(&rows.entries)?)
+        .execute(conn)
+        .await?;
     Ok(())
 }

@@ -58,7 +58,7 @@ async fn a_long_single_transaction_batch_is_a_chain_applied_in_order_in_bounded_
     // Every item changed the transaction once, in array order, and the last one stands.
     let indexes: Vec<i32> = sqlx::query_scalar(
         "SELECT item_index FROM transaction_history WHERE advertiser_id = $1 AND transaction_id = $2 AND job_id = $3
-         ORDER BY id",
+         ORDER BY chunk_history_id, item_index",
     )
     .bind(ADV)
     .bind(id)

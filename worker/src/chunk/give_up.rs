@@ -9,11 +9,11 @@ use std::collections::BTreeMap;
 use ratify_domain::batch::Echo;
 use ratify_domain::job::{JobItem, OutcomeCode, Plan};
 use ratify_shared::db;
-use ratify_shared::db::chunks::OutcomeRows;
+use ratify_shared::db::chunks::{Documents, OutcomeRows};
 use sqlx::PgPool;
 
 use super::isolate::{in_savepoint, without_echo};
-use super::{count_and_commit, lock, push_outcome, ChunkId, ChunkResult, Counts};
+use super::{complete, finish_and_commit, lock, push_outcome, release_and_commit, ChunkId, ChunkResult};
 
 const GAVE_UP: &str = "processing this item kept failing and was given up; it was not applied";
 
@@ -60,18 +60,24 @@ pub async fn give_up_chunk(pool: &PgPool, id: ChunkId) -> anyhow::Result<ChunkRe
         // chunk counted as failed, with no outcome to list.
         tracing::error!(items = chunk.item_count, "a dead chunk's items cannot be read; finishing it without outcomes");
         let items = chunk.item_count.max(0);
-        let counts = Counts { items: items as usize, errors: items, codes: BTreeMap::from([(500, items as u64)]) };
-        return count_and_commit(tx, id, counts).await;
+        let codes = BTreeMap::from([(500, items as u64)]);
+        return finish_and_commit(pool, tx, id, Documents::failed_unlisted(items), codes).await;
     };
+    let documents = outcomes.documents()?;
     let written = in_savepoint(&mut tx, async |conn| {
-        db::chunks::insert_outcomes(conn, id.advertiser_id, id.job_id, &outcomes).await?;
-        Ok(())
+        Ok(db::chunks::finish(conn, id.advertiser_id, id.job_id, id.chunk_no, &documents).await?)
     })
     .await?;
-    if let Err(e) = written {
-        tracing::warn!(error = format!("{e:#}"), "a dead chunk's outcomes were refused; recording them without echo");
-        let bare = without_echo(&outcomes);
-        db::chunks::insert_outcomes(&mut tx, id.advertiser_id, id.job_id, &bare).await?;
+    match written {
+        Ok(true) => release_and_commit(pool, tx, id, outcomes.by_code()).await,
+        // Cannot happen while the chunk's row lock is held.
+        Ok(false) => Ok(ChunkResult::AlreadyDone),
+        Err(e) => {
+            tracing::warn!(
+                error = format!("{e:#}"),
+                "a dead chunk's outcomes were refused; recording them without echo"
+            );
+            complete(pool, tx, id, &without_echo(&outcomes)).await
+        }
     }
-    count_and_commit(tx, id, (&outcomes).into()).await
 }

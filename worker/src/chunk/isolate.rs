@@ -14,7 +14,7 @@ use ratify_shared::db::chunks::OutcomeRows;
 use ratify_shared::db::transactions::{HistoryRows, StateUpdates};
 use sqlx::{PgConnection, PgPool};
 
-use super::{complete, count_and_commit, load, not_found, push_outcome, ChunkId, ChunkResult, Conflict, Loaded};
+use super::{complete, load, not_found, push_outcome, release_and_commit, ChunkId, ChunkResult, Conflict, Loaded};
 
 const BARE: &str = "this outcome's description and echo could not be stored; its code stands";
 const UNREADABLE: &str = "this item's transaction has a stored state that cannot be read; it was not applied";
@@ -49,6 +49,10 @@ pub async fn apply_chunk_isolating(pool: &PgPool, id: ChunkId) -> anyhow::Result
     };
     let now = Utc::now();
     let mut outcomes = OutcomeRows::default();
+    // The chunk's changes go to one history document, written at the end; each update
+    // names it. Its id is taken at the first change.
+    let mut history = HistoryRows::default();
+    let mut history_id = None;
     for item in &items {
         let (transaction_id, command) = match &item.plan {
             Plan::Reject { code, description } => {
@@ -78,12 +82,13 @@ pub async fn apply_chunk_isolating(pool: &PgPool, id: ChunkId) -> anyhow::Result
         };
         let mut update = StateUpdates::default();
         update.push(&next, version.clone(), matches!(command, Command::Amend { .. }))?;
-        let mut history = HistoryRows::default();
-        history.push(transaction_id, item.index, command.kind(), change);
+        let document = match history_id {
+            Some(document) => document,
+            None => *history_id.insert(db::transactions::next_history_id(&mut tx).await?),
+        };
         let written = in_savepoint(&mut tx, async |conn| {
-            let mut written = db::transactions::update_states(conn, id.advertiser_id, &update).await?;
+            let mut written = db::transactions::update_states(conn, id.advertiser_id, &update, document).await?;
             let Some((_, new_version)) = written.pop() else { return Err(Conflict.into()) };
-            db::transactions::insert_history(conn, id.advertiser_id, id.job_id, &history).await?;
             Ok(new_version)
         })
         .await?;
@@ -91,6 +96,7 @@ pub async fn apply_chunk_isolating(pool: &PgPool, id: ChunkId) -> anyhow::Result
             Ok(new_version) => {
                 *state = next;
                 *version = new_version;
+                history.push(transaction_id, item.index, command.kind(), change);
                 let tid = Some(transaction_id);
                 push_outcome(&mut outcomes, item.index, &item.echo, applied.code, applied.description, tid);
             }
@@ -102,17 +108,22 @@ pub async fn apply_chunk_isolating(pool: &PgPool, id: ChunkId) -> anyhow::Result
             }
         }
     }
+    if let Some(document) = history_id {
+        db::transactions::insert_history(&mut tx, id.advertiser_id, document, id.job_id, id.chunk_no, &history).await?;
+    }
+    let documents = outcomes.documents()?;
     let written = in_savepoint(&mut tx, async |conn| {
-        db::chunks::insert_outcomes(conn, id.advertiser_id, id.job_id, &outcomes).await?;
-        Ok(())
+        Ok(db::chunks::finish(conn, id.advertiser_id, id.job_id, id.chunk_no, &documents).await?)
     })
     .await?;
     match written {
-        Ok(()) => count_and_commit(tx, id, (&outcomes).into()).await,
+        Ok(true) => release_and_commit(pool, tx, id, outcomes.by_code()).await,
+        // Cannot happen while the chunk's row lock is held.
+        Ok(false) => Ok(ChunkResult::AlreadyDone),
         Err(e) => {
             // An outcome Postgres refuses: keep the codes, drop what was echoed.
             tracing::warn!(error = format!("{e:#}"), "the chunk's outcomes were refused; recording them without echo");
-            complete(tx, id, &without_echo(&outcomes)).await
+            complete(pool, tx, id, &without_echo(&outcomes)).await
         }
     }
 }
@@ -120,11 +131,11 @@ pub async fn apply_chunk_isolating(pool: &PgPool, id: ChunkId) -> anyhow::Result
 /// The outcomes with nothing of the items' own text: only what Ratify wrote.
 pub(super) fn without_echo(outcomes: &OutcomeRows) -> OutcomeRows {
     let mut bare = OutcomeRows::default();
-    for (i, index) in outcomes.indexes.iter().enumerate() {
-        let code = OutcomeCode::from_status(outcomes.codes[i]).unwrap_or(OutcomeCode::Internal);
-        let echo = Echo { transaction_id: outcomes.transaction_ids[i], ..Echo::default() };
+    for row in &outcomes.rows {
+        let code = OutcomeCode::from_status(row.code).unwrap_or(OutcomeCode::Internal);
+        let echo = Echo { transaction_id: row.transaction_id, ..Echo::default() };
         let description = (code != OutcomeCode::Ok).then(|| BARE.to_owned());
-        push_outcome(&mut bare, *index, &echo, code, description, None);
+        push_outcome(&mut bare, row.item_index, &echo, code, description, None);
     }
     bare
 }

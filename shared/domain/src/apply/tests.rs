@@ -93,8 +93,8 @@ fn amend_replaces_values_and_keeps_the_old_ones() {
     assert_eq!(t.status, CommissionStatus::Pending);
     assert_eq!(t.validation_date, None);
     let change = result.change.unwrap();
-    assert!(change.before.contains(r#""saleAmount":100.00"#), "{}", change.before);
-    assert!(change.after.contains(r#""saleAmount":55.96"#), "{}", change.after);
+    assert!(change.before.get().contains(r#""saleAmount":100.00"#), "{}", change.before);
+    assert!(change.after.get().contains(r#""saleAmount":55.96"#), "{}", change.after);
 }
 
 #[test]

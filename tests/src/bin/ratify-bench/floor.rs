@@ -1,7 +1,8 @@
-//! B0, the Postgres floor: what this machine's Postgres does with the same schema when
-//! nothing but the essential statements run — per 1,000-item chunk, one
-//! `UPDATE … FROM unnest(…)` and one outcome insert, in one transaction, over two
-//! connections.
+//! B0, the Postgres floor: what this machine's Postgres does with the same transactions
+//! table when nothing but the naive design's statements run — per 1,000-item chunk, one
+//! `UPDATE … FROM unnest(…)` and one insert of an indexed outcome row per item, in one
+//! transaction, over two connections. B0u is the same update alone: the limit of any
+//! design that changes every row.
 
 use std::time::Instant;
 
@@ -16,18 +17,46 @@ const CONNECTIONS: usize = 2;
 /// Passes over the floor's transactions; the figure is their median.
 pub const PASSES: usize = 3;
 
-/// Items per second of each pass.
-pub async fn measure(stack: &Stack, seeded: &Seeded, _scale: &Scale) -> anyhow::Result<Vec<f64>> {
-    let mut rates = Vec::with_capacity(PASSES);
-    for pass in 0..PASSES {
-        // Alternate the status so every pass really changes every row.
-        let status = if pass % 2 == 0 { "approved" } else { "pending" };
-        rates.push(one_pass(stack, seeded, status).await?);
-    }
-    Ok(rates)
+/// The naive design's outcome table: one row per item, keyed by job and index. Ratify
+/// itself stores a chunk's outcomes as one document, so the floor keeps its own table.
+const OUTCOME_TABLE: &str = "CREATE TABLE IF NOT EXISTS floor_outcomes (
+    advertiser_id    BIGINT NOT NULL,
+    job_id           UUID NOT NULL,
+    item_index       INT NOT NULL,
+    code             SMALLINT NOT NULL,
+    description      TEXT,
+    action           TEXT,
+    transaction_id   BIGINT,
+    order_ref        TEXT,
+    transaction_date TEXT,
+    timezone         TEXT,
+    PRIMARY KEY (advertiser_id, job_id, item_index)
+)";
+
+/// Items per second of each pass of B0 and of B0u.
+pub struct Floor {
+    pub with_outcomes: Vec<f64>,
+    pub update_only: Vec<f64>,
 }
 
-async fn one_pass(stack: &Stack, seeded: &Seeded, status: &'static str) -> anyhow::Result<f64> {
+pub async fn measure(stack: &Stack, seeded: &Seeded, _scale: &Scale) -> anyhow::Result<Floor> {
+    sqlx::query(OUTCOME_TABLE).execute(&stack.db).await?;
+    let mut floor = Floor { with_outcomes: Vec::with_capacity(PASSES), update_only: Vec::with_capacity(PASSES) };
+    for pass in 0..2 * PASSES {
+        // Alternate the status so every pass really changes every row, and the two
+        // scenarios so both see the same table.
+        let status = if pass % 2 == 0 { "approved" } else { "pending" };
+        if pass % 2 == 0 {
+            floor.with_outcomes.push(one_pass(stack, seeded, status, true).await?);
+        } else {
+            floor.update_only.push(one_pass(stack, seeded, status, false).await?);
+        }
+    }
+    sqlx::query("DROP TABLE floor_outcomes").execute(&stack.db).await?;
+    Ok(floor)
+}
+
+async fn one_pass(stack: &Stack, seeded: &Seeded, status: &'static str, outcomes: bool) -> anyhow::Result<f64> {
     let job_id = Uuid::new_v4();
     let chunks: Vec<(usize, &[i64])> = seeded.floor_ids.chunks(CHUNK).enumerate().collect();
     let started = Instant::now();
@@ -47,16 +76,18 @@ async fn one_pass(stack: &Stack, seeded: &Seeded, status: &'static str) -> anyho
                 .bind(status)
                 .execute(&mut *tx)
                 .await?;
-                sqlx::query(
-                    "INSERT INTO job_outcomes (advertiser_id, job_id, item_index, code, action, transaction_id)
-                     SELECT $1, $2, u.idx, 200, 'approve', u.id FROM unnest($3::int[], $4::bigint[]) AS u(idx, id)",
-                )
-                .bind(FLOOR_ADVERTISER)
-                .bind(job_id)
-                .bind(&indexes)
-                .bind(ids)
-                .execute(&mut *tx)
-                .await?;
+                if outcomes {
+                    sqlx::query(
+                        "INSERT INTO floor_outcomes (advertiser_id, job_id, item_index, code, action, transaction_id)
+                         SELECT $1, $2, u.idx, 200, 'approve', u.id FROM unnest($3::int[], $4::bigint[]) AS u(idx, id)",
+                    )
+                    .bind(FLOOR_ADVERTISER)
+                    .bind(job_id)
+                    .bind(&indexes)
+                    .bind(ids)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 tx.commit().await?;
             }
             anyhow::Ok(())

@@ -107,7 +107,7 @@ pub async fn b2(
     scale: &Scale,
     workers: usize,
     report: &mut Report,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<(i64, String)>> {
     let client = seeded.client.clone();
     let first = stack.worker_pids().len();
     for _ in 0..workers {
@@ -134,6 +134,7 @@ pub async fn b2(
         named
     };
     let cpu_before = crate::cpu::snapshot(&processes(stack));
+    let waits = crate::waits::Sampler::start(stack.db.clone());
     let started = Instant::now();
     for (advertiser, body) in &bodies {
         let (status, answer) = client
@@ -147,26 +148,36 @@ pub async fn b2(
     wait_all(&client, &jobs, Duration::from_secs(1800)).await?;
     let elapsed = started.elapsed().as_secs_f64();
     let cpu = crate::cpu::spent(&cpu_before, &crate::cpu::snapshot(&processes(stack)));
+    let waits = waits.finish().await;
     running.store(false, Ordering::Relaxed);
     let mut small_latencies = small.await??;
     let mut poll_latencies: Vec<f64> = join_all(pollers).await.into_iter().filter_map(Result::ok).flatten().collect();
 
     let rate = total_items as f64 / elapsed;
     let ratio = rate / report.floor;
+    let limit_ratio = rate / report.update_floor;
+    let (goal, wanted) = if workers == 2 { ("≥ 1.0 × B0", 1.0) } else { ("≥ 0.9 × B0", 0.9) };
     report.push(Row::new(
         "B2",
         format!("{} jobs × {} items, {workers} worker(s): first submit → last DONE", scale.jobs, scale.job_items),
-        format!("{rate:.0} items/s in {elapsed:.1} s; B2/B0 = {ratio:.2}; CPU: {cpu}"),
-        "≥ 50,000 items/s and ≥ 0.5 × B0",
-        Some(rate >= 50_000.0 && ratio >= 0.5),
+        format!("{rate:.0} items/s in {elapsed:.1} s; B2/B0 = {ratio:.2}, B2/B0u = {limit_ratio:.2}; CPU: {cpu}"),
+        goal,
+        Some(ratio >= wanted),
     ));
-    let p95 = stats(&mut small_latencies.clone()).map_or(f64::MAX, |s| s.1);
+    report.push(Row::new(
+        "waits",
+        format!("Postgres sessions during B2 ({workers} w), sampled every 10 ms"),
+        waits,
+        "",
+        None,
+    ));
+    let p99 = stats(&mut small_latencies.clone()).map_or(f64::MAX, |s| s.2);
     report.push(Row::new(
         "B3",
         format!("10-item job every second during B2 ({workers} w): submit → DONE"),
         ms(&mut small_latencies),
-        "p95 ≤ 1 s",
-        Some(p95 <= 1000.0),
+        "p99 ≤ 250 ms",
+        Some(p99 <= 250.0),
     ));
     let p99 = stats(&mut poll_latencies.clone()).map_or(f64::MAX, |s| s.2);
     report.push(Row::new(
@@ -189,6 +200,34 @@ pub async fn b2(
     for i in first..first + workers {
         stack.signal_worker(i, "TERM")?;
     }
+    Ok(jobs)
+}
+
+/// The retention purge of one B2 run's jobs (their 1,000,000 outcomes at full scale),
+/// backdated past retention, timed through the worker's own purge.
+pub async fn purge(stack: &Stack, jobs: &[(i64, String)], scale: &Scale, report: &mut Report) -> anyhow::Result<()> {
+    let advertisers: Vec<i64> = jobs.iter().map(|(a, _)| *a).collect();
+    let ids: Vec<uuid::Uuid> = jobs.iter().map(|(_, j)| j.parse()).collect::<Result<_, _>>()?;
+    sqlx::query(
+        "UPDATE jobs j SET created_at = now() - interval '400 days'
+         FROM unnest($1::bigint[], $2::uuid[]) AS u(advertiser_id, id)
+         WHERE j.advertiser_id = u.advertiser_id AND j.id = u.id",
+    )
+    .bind(&advertisers)
+    .bind(&ids)
+    .execute(&stack.db)
+    .await?;
+    let started = Instant::now();
+    let purged = ratify_worker::purge::purge_once(&stack.db, 365, &tokio_util::sync::CancellationToken::new()).await?;
+    let seconds = started.elapsed().as_secs_f64();
+    ensure!(purged == jobs.len(), "purged {purged} of {} jobs", jobs.len());
+    report.push(Row::new(
+        "purge",
+        format!("retention purge of {} jobs ({} outcomes)", jobs.len(), jobs.len() * scale.job_items),
+        format!("{seconds:.2} s"),
+        "",
+        None,
+    ));
     Ok(())
 }
 

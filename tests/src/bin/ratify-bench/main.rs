@@ -9,6 +9,7 @@ mod data;
 mod floor;
 mod load;
 mod report;
+mod waits;
 
 use std::time::Instant;
 
@@ -59,14 +60,16 @@ async fn main() -> anyhow::Result<()> {
     seeded.client = seeded.client.rebase(&stack.base_url);
     load::b1(&mut stack, &seeded, &scale, &mut report).await.context("B1")?;
 
-    for (run, workers) in worker_counts.iter().enumerate() {
-        if run > 0 {
-            data::reset(&stack).await.context("resetting between B2 runs")?;
-        }
-        load::b2(&mut stack, &seeded, &scale, *workers, &mut report)
+    let mut last_jobs = Vec::new();
+    for workers in &worker_counts {
+        // Every run starts from the same state: pending, vacuumed, analyzed (the first
+        // one too, after seeding and B0).
+        data::reset(&stack).await.context("resetting before a B2 run")?;
+        last_jobs = load::b2(&mut stack, &seeded, &scale, *workers, &mut report)
             .await
             .with_context(|| format!("B2 with {workers}"))?;
     }
+    load::purge(&stack, &last_jobs, &scale, &mut report).await.context("purge")?;
     report.push(Row::note("total", format!("harness ran {:.0} s", started.elapsed().as_secs_f64())));
     println!("{}", report.markdown());
     Ok(())

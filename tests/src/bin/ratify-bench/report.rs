@@ -39,11 +39,13 @@ pub struct Report {
     scale: String,
     rows: Vec<Row>,
     pub floor: f64,
+    /// B0u's median.
+    pub update_floor: f64,
 }
 
 impl Report {
     pub fn new(scale: &Scale) -> Report {
-        Report { scale: scale.name.to_owned(), rows: Vec::new(), floor: 0.0 }
+        Report { scale: scale.name.to_owned(), rows: Vec::new(), floor: 0.0, update_floor: 0.0 }
     }
 
     pub fn push(&mut self, row: Row) {
@@ -51,17 +53,28 @@ impl Report {
         self.rows.push(row);
     }
 
-    /// B0 from its passes: the median is the reference for the B2/B0 ratios.
-    pub fn set_floor(&mut self, mut passes: Vec<f64>) {
-        let Some((median, _, _, min, max)) = stats(&mut passes) else { return };
-        self.floor = median;
-        self.push(Row::new(
-            "B0",
-            "Postgres floor: 1,000-row chunks, UPDATE … FROM unnest + outcome insert, 2 connections",
-            format!("median {median:.0} items/s (min {min:.0}, max {max:.0}, n={})", passes.len()),
-            "reference",
-            None,
-        ));
+    /// B0 and B0u from their passes: the medians are the references for the B2 ratios.
+    pub fn set_floor(&mut self, floor: crate::floor::Floor) {
+        let crate::floor::Floor { with_outcomes, update_only } = floor;
+        let scenarios = [
+            ("B0", "Postgres floor: 1,000-row chunks, UPDATE … FROM unnest + an indexed outcome row per item, 2 connections", with_outcomes),
+            ("B0u", "the limit: the same UPDATE … FROM unnest alone, 2 connections", update_only),
+        ];
+        for (id, scenario, mut passes) in scenarios {
+            let Some((median, _, _, min, max)) = stats(&mut passes) else { continue };
+            if id == "B0" {
+                self.floor = median;
+            } else {
+                self.update_floor = median;
+            }
+            self.push(Row::new(
+                id,
+                scenario,
+                format!("median {median:.0} items/s (min {min:.0}, max {max:.0}, n={})", passes.len()),
+                "reference",
+                None,
+            ));
+        }
     }
 
     pub fn markdown(&self) -> String {

@@ -133,19 +133,19 @@ async fn an_item_refused_at_write_time_is_its_own_500_and_the_rest_is_applied() 
 async fn a_given_up_chunk_keeps_the_codes_decided_at_submit() {
     let mut stack = poison_stack().env("RATIFY_CHUNK_SIZE", 100).start().await;
     let (client, ids) = setup(&stack, 4).await;
-    // Postgres refuses every `[200 OK]` outcome of the job: applying cannot succeed,
+    // Postgres refuses every chunk whose outcomes hold a `[200 OK]`: applying cannot succeed,
     // item by item or not, so the chunk is dead-lettered and given up.
     sqlx::query(
         "CREATE FUNCTION refuse_ok() RETURNS trigger LANGUAGE plpgsql AS $$
          BEGIN
-           IF NEW.code = 200 THEN RAISE EXCEPTION 'no 200 today'; END IF;
+           IF NEW.outcomes LIKE '%\"code\":200%' THEN RAISE EXCEPTION 'no 200 today'; END IF;
            RETURN NEW;
          END $$",
     )
     .execute(&stack.db)
     .await
     .unwrap();
-    sqlx::query("CREATE TRIGGER refuse_ok BEFORE INSERT ON job_outcomes FOR EACH ROW EXECUTE FUNCTION refuse_ok()")
+    sqlx::query("CREATE TRIGGER refuse_ok BEFORE UPDATE ON job_chunks FOR EACH ROW EXECUTE FUNCTION refuse_ok()")
         .execute(&stack.db)
         .await
         .unwrap();

@@ -27,7 +27,7 @@ async fn hold_mid_job(name: &str, approvals: usize) -> Held {
         .await;
     let (client, ids) = setup(&stack, 6000).await;
     let a = client.submit(ADVERTISER, &batch(&ids[..approvals], approve)).await;
-    let gate = gate_job(&stack, &a).await;
+    let gate = gate_chunks(&stack).await;
     stack.add_worker().expect("a worker");
     stack.add_worker().expect("a worker");
     at_gate(&stack, 8).await;

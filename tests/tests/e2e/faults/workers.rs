@@ -9,7 +9,7 @@ async fn workers_killed_mid_job_lose_and_double_nothing() {
     let (items, codes) = four_per_transaction(&ids);
     let total = codes.len() as i64;
     let job = client.submit(ADVERTISER, &items).await;
-    let mut gate = gate_job(&stack, &job).await;
+    let mut gate = gate_chunks(&stack).await;
     for _ in 0..3 {
         stack.add_worker().expect("a worker");
     }
@@ -75,7 +75,7 @@ async fn sigterm_mid_job_stops_a_worker_cleanly_and_another_finishes() {
         .await;
     let (client, ids) = setup(&stack, 6000).await;
     let job = client.submit(ADVERTISER, &batch(&ids, approve)).await;
-    let gate = gate_job(&stack, &job).await;
+    let gate = gate_chunks(&stack).await;
     stack.add_worker().expect("a worker");
     stack.add_worker().expect("a worker");
     at_gate(&stack, 8).await;
