@@ -9,7 +9,7 @@ use futures::{StreamExt, TryStreamExt};
 use ratify_domain::ids::AdvertiserId;
 use ratify_domain::job::JobState;
 use ratify_shared::db;
-use ratify_shared::db::jobs::OutcomeDocument;
+use ratify_shared::db::jobs::{JobWithDocument, OutcomeDocument};
 use ratify_wire::{ErrorBody, JobPage, JobStatus};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -77,40 +77,46 @@ pub async fn get_job(
     };
     let not_found = || ApiError::NotFound("JOB_NOT_FOUND", format!("job {job_id} does not exist"));
     let id: Uuid = job_id.parse().map_err(|_| not_found())?;
-    // One answer is one snapshot: the job's counters and the items it lists are read in
-    // one repeatable-read transaction, so a poll of a running job lists exactly what its
-    // counts say.
-    let mut tx = state.pool.begin().await?;
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
-    let job = db::jobs::get(&mut tx, advertiser_id, id).await?.ok_or_else(not_found)?;
-    let summary = views::job(&job);
+    let mut conn = state.pool.acquire().await?;
+    let job = db::jobs::get(&mut conn, advertiser_id, id).await?.ok_or_else(not_found)?;
     let errors_only = match output {
         Output::Summary => {
+            let summary = views::job(&job);
             return Ok(
                 Json(JobStatus { job: summary, failed_transactions: None, all_transactions: None }).into_response()
-            )
+            );
         }
         Output::Errors => true,
         Output::All => false,
     };
-    let (prefix, suffix) = framing(&summary, errors_only).map_err(|e| ApiError::Internal(e.into()))?;
-    let listing = Listing { advertiser_id, job_id: id, errors_only, prefix, suffix };
     if job.status != JobState::Done {
-        return Ok(crate::stream::json_body(listing.stream(tx, None)));
+        // One answer is one snapshot: the job's counts and the documents it lists come
+        // from one statement, so a poll of a running job lists exactly what its counts say.
+        let mut rows = Box::pin(job_with_documents(conn, advertiser_id, id, errors_only));
+        let first = rows.try_next().await?.ok_or_else(not_found)?;
+        let (prefix, suffix) =
+            framing(&views::job(&first.job), errors_only).map_err(|e| ApiError::Internal(e.into()))?;
+        let documents = futures::stream::iter([Ok(first)]).chain(rows).try_filter_map(|row| async move {
+            Ok(row.document.map(|document| OutcomeDocument { first_index: row.first_index.unwrap_or(0), document }))
+        });
+        return Ok(crate::stream::json_body(Listing { prefix, suffix }.stream(documents, None)));
     }
     // A finished job never changes: serve it from memory, or render it once for everyone
     // asking at the same time.
-    drop(tx);
+    drop(conn);
     if let Some(body) = state.outputs.get(advertiser_id, id, errors_only) {
         return Ok(json(body));
     }
+    let (prefix, suffix) = framing(&views::job(&job), errors_only).map_err(|e| ApiError::Internal(e.into()))?;
+    let listing = Listing { prefix, suffix };
     let (pool, outputs) = (state.pool.clone(), state.outputs.clone());
     let body = async_stream::try_stream! {
         match outputs.fill(advertiser_id, id, errors_only).await {
             Fill::Cached(body) => yield body,
             Fill::Render(filler) => {
-                let tx = pool.begin().await.map_err(std::io::Error::other)?;
-                let mut rendered = std::pin::pin!(listing.stream(tx, Some((&*outputs, filler))));
+                let conn = pool.acquire().await.map_err(std::io::Error::other)?;
+                let documents = outcome_documents(conn, advertiser_id, id, errors_only);
+                let mut rendered = std::pin::pin!(listing.stream(documents, Some((&*outputs, filler))));
                 while let Some(piece) = rendered.try_next().await? {
                     yield piece;
                 }
@@ -118,6 +124,42 @@ pub async fn get_job(
         }
     };
     Ok(crate::stream::json_body(body))
+}
+
+type Connection = sqlx::pool::PoolConnection<sqlx::Postgres>;
+
+/// [`db::jobs::with_documents_sql`]'s rows, read on `conn`, which the stream owns.
+fn job_with_documents(
+    mut conn: Connection,
+    advertiser_id: AdvertiserId,
+    job_id: Uuid,
+    errors_only: bool,
+) -> impl futures::Stream<Item = sqlx::Result<JobWithDocument>> + Send + 'static {
+    async_stream::try_stream! {
+        let sql = db::jobs::with_documents_sql(errors_only);
+        let mut rows = sqlx::query_as::<_, JobWithDocument>(&sql).bind(advertiser_id).bind(job_id).fetch(&mut *conn);
+        while let Some(row) = rows.try_next().await? {
+            yield row;
+        }
+    }
+}
+
+/// A finished job's outcome documents, read on `conn`, which the stream owns.
+fn outcome_documents(
+    mut conn: Connection,
+    advertiser_id: AdvertiserId,
+    job_id: Uuid,
+    errors_only: bool,
+) -> impl futures::Stream<Item = sqlx::Result<OutcomeDocument>> + Send + 'static {
+    async_stream::try_stream! {
+        let mut rows = sqlx::query_as::<_, OutcomeDocument>(db::jobs::outcome_documents_sql(errors_only))
+            .bind(advertiser_id)
+            .bind(job_id)
+            .fetch(&mut *conn);
+        while let Some(row) = rows.try_next().await? {
+            yield row;
+        }
+    }
 }
 
 /// What goes before and after the streamed item list of a [`JobStatus`]: the summary's
@@ -139,28 +181,21 @@ fn json(body: impl Into<axum::body::Body>) -> Response {
 
 /// One job's item list, rendered as the rest of its answer.
 struct Listing {
-    advertiser_id: AdvertiserId,
-    job_id: Uuid,
-    errors_only: bool,
     prefix: Vec<u8>,
     suffix: &'static [u8],
 }
 
 impl Listing {
-    /// Streams the items read in `tx`. With a filler, the body is also collected for the
+    /// Streams the items of `documents` (by first index), merged in index order. With a filler, the body is also collected for the
     /// cache, and given up (letting the next request render) once too large to keep.
     fn stream<'a>(
         self,
-        mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
+        documents: impl futures::Stream<Item = sqlx::Result<OutcomeDocument>> + Send + 'a,
         mut keep: Option<(&'a OutputCache, Option<Filler<'a>>)>,
     ) -> impl futures::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Send + 'a {
         async_stream::try_stream! {
             let mut kept: Option<Vec<u8>> = keep.as_ref().and_then(|(_, f)| f.as_ref()).map(|_| Vec::new());
             let mut writer = ArrayWriter::new(&self.prefix);
-            let documents = sqlx::query_as::<_, OutcomeDocument>(db::jobs::outcome_documents_sql(self.errors_only))
-                .bind(self.advertiser_id)
-                .bind(self.job_id)
-                .fetch(&mut *tx);
             let mut documents = std::pin::pin!(documents.peekable());
             let mut merge = Merge::default();
             loop {

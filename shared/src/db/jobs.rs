@@ -151,6 +151,32 @@ pub async fn mark_published(
     Ok(())
 }
 
+/// A job with one of its done chunks' outcome documents: [`with_documents_sql`]'s rows.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct JobWithDocument {
+    #[sqlx(flatten)]
+    pub job: JobRow,
+    pub first_index: Option<i32>,
+    pub document: Option<String>,
+}
+
+/// The SQL reading a job (`$1` advertiser, `$2` job) and the outcome documents of its done
+/// chunks by first index, one row per document (one row with no document when none is
+/// done) — in one statement, so the counts and the documents are one snapshot.
+/// `errors_only` reads the documents of the failed items.
+pub fn with_documents_sql(errors_only: bool) -> String {
+    let column = if errors_only { "errors" } else { "outcomes" };
+    format!(
+        "SELECT {JOB_COLUMNS}, d.first_index, d.document FROM jobs j {PROGRESS}
+         LEFT JOIN LATERAL (
+             SELECT coalesce(c.first_index, 0) AS first_index, c.{column} AS document, c.chunk_no FROM job_chunks c
+             WHERE c.advertiser_id = j.advertiser_id AND c.job_id = j.id AND c.done_at IS NOT NULL
+               AND c.{column} IS NOT NULL) d ON true
+         WHERE j.advertiser_id = $1 AND j.id = $2
+         ORDER BY d.first_index, d.chunk_no"
+    )
+}
+
 /// One job of an advertiser.
 pub async fn get(conn: &mut PgConnection, advertiser_id: AdvertiserId, id: Uuid) -> sqlx::Result<Option<JobRow>> {
     sqlx::query_as(&format!("SELECT {JOB_COLUMNS} FROM jobs j {PROGRESS} WHERE j.advertiser_id = $1 AND j.id = $2"))

@@ -38,13 +38,17 @@ pub fn snapshot(named: &[(&str, u32)]) -> BTreeMap<String, f64> {
     parts
 }
 
-/// The difference of two snapshots, as "postgres 20.1 s, worker 9.8 s, …", largest first.
-pub fn spent(before: &BTreeMap<String, f64>, after: &BTreeMap<String, f64>) -> String {
+/// The difference of two snapshots, as "postgres 20.1 s (20.1 µs/item), worker 9.8 s
+/// (9.8 µs/item), …", largest first, over `items` items.
+pub fn spent(before: &BTreeMap<String, f64>, after: &BTreeMap<String, f64>, items: usize) -> String {
     let mut used: Vec<(String, f64)> = after
         .iter()
         .map(|(k, v)| (k.clone(), v - before.get(k).copied().unwrap_or(0.0)))
         .filter(|(_, v)| *v > 0.05)
         .collect();
     used.sort_by(|a, b| b.1.total_cmp(&a.1));
-    used.iter().map(|(k, v)| format!("{k} {v:.1} s")).collect::<Vec<_>>().join(", ")
+    let per_item = |v: f64| v * 1e6 / items.max(1) as f64;
+    let total: f64 = used.iter().map(|(_, v)| v).sum();
+    let parts: Vec<String> = used.iter().map(|(k, v)| format!("{k} {v:.1} s ({:.1} µs/item)", per_item(*v))).collect();
+    format!("{}; together {:.1} µs/item", parts.join(", "), per_item(total))
 }

@@ -33,25 +33,43 @@ const OUTCOME_TABLE: &str = "CREATE TABLE IF NOT EXISTS floor_outcomes (
     PRIMARY KEY (advertiser_id, job_id, item_index)
 )";
 
-/// Items per second of each pass of B0 and of B0u.
+/// Items per second of each pass of B0 and of B0u, and the Postgres CPU each spent per
+/// item (µs, over all its passes).
 pub struct Floor {
     pub with_outcomes: Vec<f64>,
     pub update_only: Vec<f64>,
+    pub cpu_with_outcomes: f64,
+    pub cpu_update_only: f64,
+}
+
+fn postgres_seconds() -> f64 {
+    crate::cpu::snapshot(&[]).get("postgres").copied().unwrap_or(0.0)
 }
 
 pub async fn measure(stack: &Stack, seeded: &Seeded, _scale: &Scale) -> anyhow::Result<Floor> {
     sqlx::query(OUTCOME_TABLE).execute(&stack.db).await?;
-    let mut floor = Floor { with_outcomes: Vec::with_capacity(PASSES), update_only: Vec::with_capacity(PASSES) };
+    let mut floor = Floor {
+        with_outcomes: Vec::with_capacity(PASSES),
+        update_only: Vec::with_capacity(PASSES),
+        cpu_with_outcomes: 0.0,
+        cpu_update_only: 0.0,
+    };
     for pass in 0..2 * PASSES {
         // Alternate the status so every pass really changes every row, and the two
         // scenarios so both see the same table.
         let status = if pass % 2 == 0 { "approved" } else { "pending" };
+        let cpu = postgres_seconds();
         if pass % 2 == 0 {
             floor.with_outcomes.push(one_pass(stack, seeded, status, true).await?);
+            floor.cpu_with_outcomes += postgres_seconds() - cpu;
         } else {
             floor.update_only.push(one_pass(stack, seeded, status, false).await?);
+            floor.cpu_update_only += postgres_seconds() - cpu;
         }
     }
+    let items = (PASSES * seeded.floor_ids.len()) as f64;
+    floor.cpu_with_outcomes *= 1e6 / items;
+    floor.cpu_update_only *= 1e6 / items;
     sqlx::query("DROP TABLE floor_outcomes").execute(&stack.db).await?;
     Ok(floor)
 }

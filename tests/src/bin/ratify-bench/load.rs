@@ -147,7 +147,7 @@ pub async fn b2(
     let jobs = submitted.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.clone();
     wait_all(&client, &jobs, Duration::from_secs(1800)).await?;
     let elapsed = started.elapsed().as_secs_f64();
-    let cpu = crate::cpu::spent(&cpu_before, &crate::cpu::snapshot(&processes(stack)));
+    let cpu = crate::cpu::spent(&cpu_before, &crate::cpu::snapshot(&processes(stack)), total_items);
     let waits = waits.finish().await;
     running.store(false, Ordering::Relaxed);
     let mut small_latencies = small.await??;

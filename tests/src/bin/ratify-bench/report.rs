@@ -55,12 +55,12 @@ impl Report {
 
     /// B0 and B0u from their passes: the medians are the references for the B2 ratios.
     pub fn set_floor(&mut self, floor: crate::floor::Floor) {
-        let crate::floor::Floor { with_outcomes, update_only } = floor;
+        let crate::floor::Floor { with_outcomes, update_only, cpu_with_outcomes, cpu_update_only } = floor;
         let scenarios = [
-            ("B0", "Postgres floor: 1,000-row chunks, UPDATE … FROM unnest + an indexed outcome row per item, 2 connections", with_outcomes),
-            ("B0u", "the limit: the same UPDATE … FROM unnest alone, 2 connections", update_only),
+            ("B0", "Postgres floor: 1,000-row chunks, UPDATE … FROM unnest + an indexed outcome row per item, 2 connections", with_outcomes, cpu_with_outcomes),
+            ("B0u", "the limit: the same UPDATE … FROM unnest alone, 2 connections", update_only, cpu_update_only),
         ];
-        for (id, scenario, mut passes) in scenarios {
+        for (id, scenario, mut passes, cpu) in scenarios {
             let Some((median, _, _, min, max)) = stats(&mut passes) else { continue };
             if id == "B0" {
                 self.floor = median;
@@ -70,7 +70,10 @@ impl Report {
             self.push(Row::new(
                 id,
                 scenario,
-                format!("median {median:.0} items/s (min {min:.0}, max {max:.0}, n={})", passes.len()),
+                format!(
+                    "median {median:.0} items/s (min {min:.0}, max {max:.0}, n={}); Postgres CPU {cpu:.1} µs/item",
+                    passes.len()
+                ),
                 "reference",
                 None,
             ));
