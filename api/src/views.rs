@@ -6,8 +6,9 @@ use chrono_tz::Tz;
 use ratify_domain::money::{Currency, UnknownCurrency};
 use ratify_shared::db::advertisers::GroupRow;
 use ratify_shared::db::chunks::OutcomeRow;
+use ratify_shared::db::history::HistoryRow;
 use ratify_shared::db::jobs::JobRow;
-use ratify_shared::db::transactions::{HistoryRow, TransactionRow};
+use ratify_shared::db::transactions::TransactionRow;
 use ratify_wire::TransactionView;
 use ratify_wire::{Amount, DecimalNumber, GroupView, HistoryView, JobView, Money, OutcomeCode, OutcomeView, PartView};
 

@@ -25,7 +25,8 @@ use ratify_domain::commission::Rate;
 use ratify_domain::job::{JobItem, OutcomeCode, Plan};
 use ratify_shared::db;
 use ratify_shared::db::chunks::{Documents, OutcomeRow, OutcomeRows};
-use ratify_shared::db::transactions::{CorruptState, HistoryRows, StateUpdates};
+use ratify_shared::db::history::HistoryRows;
+use ratify_shared::db::transactions::{CorruptState, StateUpdates};
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
@@ -263,13 +264,12 @@ pub async fn apply_chunk(pool: &PgPool, id: ChunkId) -> anyhow::Result<ChunkResu
     // The arrays are in id order (`changed` is a BTreeSet), so concurrent chunks tend to
     // meet rows in the same order; a deadlock Postgres breaks is retried like a conflict.
     if !history.is_empty() {
-        let history_id = db::transactions::next_history_id(&mut tx).await?;
+        let history_id = db::history::next_id(&mut tx).await?;
         let written = db::transactions::update_states(&mut tx, id.advertiser_id, &updates, history_id).await?;
         if written.len() != updates.ids.len() {
             return Err(Conflict.into());
         }
-        db::transactions::insert_history(&mut tx, id.advertiser_id, history_id, id.job_id, id.chunk_no, &history)
-            .await?;
+        db::history::insert(&mut tx, id.advertiser_id, history_id, id.job_id, id.chunk_no, &history).await?;
     }
     complete(pool, tx, id, &outcomes).await
 }

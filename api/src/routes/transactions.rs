@@ -99,7 +99,7 @@ pub async fn get_one(
     let numeric = TransactionId(id.parse().map_err(|_| not_found())?);
     let mut conn = state.pool.acquire().await?;
     let row = db::transactions::get(&mut conn, advertiser_id, numeric).await?.ok_or_else(not_found)?;
-    let history = db::transactions::history(&mut conn, advertiser_id, numeric).await?;
+    let history = db::history::of_transaction(&mut conn, advertiser_id, numeric).await?;
     let view = views::transaction(row, None, Some(history)).map_err(|e| ApiError::Internal(e.into()))?;
     Ok(Json(view))
 }

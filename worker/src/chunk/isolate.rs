@@ -11,7 +11,8 @@ use ratify_domain::batch::{Command, Echo};
 use ratify_domain::job::{OutcomeCode, Plan};
 use ratify_shared::db;
 use ratify_shared::db::chunks::OutcomeRows;
-use ratify_shared::db::transactions::{HistoryRows, StateUpdates};
+use ratify_shared::db::history::HistoryRows;
+use ratify_shared::db::transactions::StateUpdates;
 use sqlx::{PgConnection, PgPool};
 
 use super::{complete, load, not_found, push_outcome, release_and_commit, ChunkId, ChunkResult, Conflict, Loaded};
@@ -84,7 +85,7 @@ pub async fn apply_chunk_isolating(pool: &PgPool, id: ChunkId) -> anyhow::Result
         update.push(&next, version.clone(), matches!(command, Command::Amend { .. }))?;
         let document = match history_id {
             Some(document) => document,
-            None => *history_id.insert(db::transactions::next_history_id(&mut tx).await?),
+            None => *history_id.insert(db::history::next_id(&mut tx).await?),
         };
         let written = in_savepoint(&mut tx, async |conn| {
             let mut written = db::transactions::update_states(conn, id.advertiser_id, &update, document).await?;
@@ -109,7 +110,7 @@ pub async fn apply_chunk_isolating(pool: &PgPool, id: ChunkId) -> anyhow::Result
         }
     }
     if let Some(document) = history_id {
-        db::transactions::insert_history(&mut tx, id.advertiser_id, document, id.job_id, id.chunk_no, &history).await?;
+        db::history::insert(&mut tx, id.advertiser_id, document, id.job_id, id.chunk_no, &history).await?;
     }
     let documents = outcomes.documents()?;
     let written = in_savepoint(&mut tx, async |conn| {
