@@ -16,6 +16,7 @@ mod merge;
 mod metrics;
 mod openapi;
 mod output_cache;
+mod pages;
 mod rate_limit;
 mod routes;
 mod server;
@@ -77,7 +78,11 @@ pub async fn run(config: ApiConfig, listener: TcpListener, shutdown: Cancellatio
         publisher,
         admin_token_hash: auth::hash(&config.admin_token).into(),
         outputs: Arc::new(output_cache::OutputCache::new(config.output_cache_bytes)),
-        metrics: ratify_shared::metrics::install_for_render().context("installing the metrics recorder")?,
+        metrics: {
+            let handle = ratify_shared::metrics::install_for_render().context("installing the metrics recorder")?;
+            ratify_shared::metrics::describe("api");
+            handle
+        },
         rate_limit,
         config: Arc::new(config.clone()),
     };

@@ -31,6 +31,7 @@ pub async fn accept(
     limits: ChunkLimits,
     key: Option<&str>,
     hash: &[u8],
+    label: Option<&str>,
 ) -> Result<Uuid, ApiError> {
     let mut tx = state.pool.begin().await?;
     if let Some(key) = key {
@@ -66,6 +67,7 @@ pub async fn accept(
         chunk_count,
         idempotency_key: key,
         request_hash: Some(hash),
+        label,
     };
     if let Err(e) = db::jobs::insert(&mut tx, advertiser_id, &job).await {
         // Another request with the same key committed first: answer as a replay would.

@@ -85,6 +85,7 @@ pub fn job(row: &JobRow) -> JobView {
         errors: row.error_count,
         creation_date: instant(row.created_at),
         completion_date: row.completion_date.map(instant),
+        label: row.label.clone(),
     }
 }
 

@@ -44,6 +44,8 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
     });
     if let Some(addr) = config.metrics_addr {
         ratify_shared::metrics::install_with_listener(addr).context("serving metrics on RATIFY_METRICS_ADDR")?;
+        ratify_shared::metrics::describe("worker");
+        tokio::spawn(sample_process(shutdown.clone()));
         tracing::info!(%addr, "metrics on /metrics");
     }
     let relay = tokio::spawn(outbox::relay(
@@ -68,4 +70,17 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
     let _ = tokio::join!(work, express, dead, relay, purger);
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Samples the process's metrics every few seconds (the worker's listener renders on its
+/// own, without a hook to sample on each scrape).
+async fn sample_process(shutdown: CancellationToken) {
+    let collector = ratify_shared::metrics::process_collector();
+    loop {
+        collector.collect();
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(5)) => {}
+            () = shutdown.cancelled() => return,
+        }
+    }
 }

@@ -132,6 +132,7 @@ mod tests {
             errors: 1,
             creation_date: "2026-11-14T10:15:00.123Z".into(),
             completion_date: None,
+            label: None,
         }
     }
 

@@ -16,6 +16,7 @@ use crate::state::AppState;
 use crate::submit;
 
 const MAX_KEY_LEN: usize = 255;
+const MAX_LABEL_CHARS: usize = 100;
 
 /// Submits a batch of actions; answers at once with the job that applies them. A malformed
 /// element does not sink the batch: it becomes that item's `[400 BAD_REQUEST]` outcome.
@@ -29,6 +30,9 @@ const MAX_KEY_LEN: usize = 255;
         ("Idempotency-Key" = Option<String>, Header, nullable = false,
             description = "1 to 255 printable ASCII characters. The same key from the same advertiser within 24 \
                 hours returns the first `jobId` and creates nothing; with a different body it is a `422`."),
+        ("X-Job-Label" = Option<String>, Header, nullable = false,
+            description = "A label for the job (a file name, a cutoff): 1 to 100 characters of UTF-8 text without \
+                control characters. Shown as the job's `label` and filtered on by `GET /admin/jobs?label=`."),
     ),
     request_body(
         content = Vec<BatchAction>,
@@ -39,7 +43,7 @@ const MAX_KEY_LEN: usize = 255;
     responses(
         (status = 200, description = "Accepted: the job is stored.", body = Accepted),
         (status = 400, description = "The body is not a JSON array (`JSON_PARSE_ERROR`: enclose the actions in \
-            square brackets), the array is empty, the Idempotency-Key is invalid, or a body labelled gzip is not gzip \
+            square brackets), the array is empty, the Idempotency-Key or X-Job-Label is invalid, or a body labelled gzip is not gzip \
             (`BAD_REQUEST`).",
             body = ErrorBody),
         (status = 401, description = "Missing or unknown bearer token (`UNAUTHORIZED`).", body = ErrorBody),
@@ -68,6 +72,7 @@ pub async fn submit_batch(
         return Err(ApiError::UnsupportedMediaType);
     }
     let key = idempotency_key(&headers)?;
+    let label = job_label(&headers)?;
     let max_items = state.config.max_batch_items;
     let too_many = move || {
         ApiError::PayloadTooLarge(
@@ -106,8 +111,26 @@ pub async fn submit_batch(
     .await
     .map_err(|e| ApiError::Internal(e.into()))??;
     let (items, hash) = parsed;
-    let job_id = submit::accept(&state, advertiser_id, items, limits, key.as_deref(), &hash).await?;
+    let job_id = submit::accept(&state, advertiser_id, items, limits, key.as_deref(), &hash, label.as_deref()).await?;
     Ok(Json(Accepted { job_id }))
+}
+
+/// The job's label from `X-Job-Label`: UTF-8 text of 1 to [`MAX_LABEL_CHARS`] characters
+/// without control characters, trimmed.
+fn job_label(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("x-job-label") else {
+        return Ok(None);
+    };
+    let invalid = || {
+        ApiError::bad_request(format!(
+            "X-Job-Label must be 1 to {MAX_LABEL_CHARS} characters of UTF-8 text without control characters"
+        ))
+    };
+    let label = std::str::from_utf8(value.as_bytes()).map_err(|_| invalid())?.trim();
+    if label.is_empty() || label.chars().count() > MAX_LABEL_CHARS || label.chars().any(char::is_control) {
+        return Err(invalid());
+    }
+    Ok(Some(label.to_owned()))
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {

@@ -31,6 +31,17 @@ pub struct JobParams {
     /// items, `all` fills `allTransactions` with every item. Absent: the summary only.
     #[param(value_type = ratify_wire::JobOutput, inline, required = false)]
     output: Option<String>,
+    /// Page the list: only items with this status code (`404`; `200` and `304` only with
+    /// `output=all`). Needs `output`.
+    #[param(value_type = i32, required = false, example = 404)]
+    pub(super) code: Option<String>,
+    /// Page the list: at most this many items, 1 to 10,000 (default 500). Needs `output`.
+    #[param(value_type = i64, required = false, minimum = 1, maximum = 10000, default = 500)]
+    pub(super) limit: Option<String>,
+    /// Page the list: the `nextCursor` of the previous page, passed back as given with the same
+    /// `output` and `code`. Needs `output`.
+    #[param(value_type = String, required = false)]
+    pub(super) cursor: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -52,8 +63,13 @@ enum Output {
         JobParams,
     ),
     responses(
-        (status = 200, description = "The job.", body = JobStatus),
-        (status = 400, description = "`output` is neither `errors` nor `all` (`BAD_REQUEST`).", body = ErrorBody),
+        (status = 200, description = "The job. With `code`, `limit` or `cursor`, one page of its list, with \
+            `nextCursor` (`JobOutputPage`).", content(
+                (JobStatus = "application/json"),
+            )),
+        (status = 400, description = "`output` is neither `errors` nor `all`, `code` or `limit` is invalid, paging \
+            is asked without `output`, or `cursor` is not one this api gave out for this listing (`BAD_REQUEST`).",
+            body = ErrorBody),
         (status = 401, description = "Missing or unknown bearer token (`UNAUTHORIZED`).", body = ErrorBody),
         (status = 403, description = "The token is not granted this advertiser (`FORBIDDEN`).", body = ErrorBody),
         (status = 404, description = "No such job for this advertiser (`JOB_NOT_FOUND`), or `aid` is not an \
@@ -77,14 +93,26 @@ pub async fn get_job(
     };
     let not_found = || ApiError::NotFound("JOB_NOT_FOUND", format!("job {job_id} does not exist"));
     let id: Uuid = job_id.parse().map_err(|_| not_found())?;
+    if params.code.is_some() || params.limit.is_some() || params.cursor.is_some() {
+        let errors_only = match output {
+            Output::Summary => return Err(ApiError::bad_request("code, limit and cursor page a list: add output")),
+            Output::Errors => true,
+            Output::All => false,
+        };
+        return super::job_pages::get_page(&state, advertiser_id, id, errors_only, &params).await;
+    }
     let mut conn = state.pool.acquire().await?;
     let job = db::jobs::get(&mut conn, advertiser_id, id).await?.ok_or_else(not_found)?;
     let errors_only = match output {
         Output::Summary => {
             let summary = views::job(&job);
-            return Ok(
-                Json(JobStatus { job: summary, failed_transactions: None, all_transactions: None }).into_response()
-            );
+            return Ok(Json(JobStatus {
+                job: summary,
+                failed_transactions: None,
+                all_transactions: None,
+                next_cursor: None,
+            })
+            .into_response());
         }
         Output::Errors => true,
         Output::All => false,
@@ -249,8 +277,8 @@ pub struct ListParams {
     cursor: Option<String>,
 }
 
-const DEFAULT_PAGE: i64 = 50;
-const MAX_PAGE: i64 = 500;
+pub const DEFAULT_PAGE: i64 = 50;
+pub const MAX_PAGE: i64 = 500;
 
 /// The advertiser's jobs of the last 60 days, newest first, paginated.
 #[utoipa::path(
@@ -316,6 +344,7 @@ mod tests {
             errors: 1,
             creation_date: "2026-11-14T10:15:00.123Z".to_owned(),
             completion_date: None,
+            label: Some("cutoff 15th".to_owned()),
         };
         let item = |index, code| OutcomeView {
             index,
@@ -337,7 +366,8 @@ mod tests {
             }
             streamed.extend(writer.finish(suffix));
             let (failed, all) = if errors_only { (Some(items.clone()), None) } else { (None, Some(items.clone())) };
-            let whole = JobStatus { job: job.clone(), failed_transactions: failed, all_transactions: all };
+            let whole =
+                JobStatus { job: job.clone(), failed_transactions: failed, all_transactions: all, next_cursor: None };
             assert_eq!(String::from_utf8(streamed).unwrap(), serde_json::to_string(&whole).unwrap());
         }
     }

@@ -4,7 +4,10 @@
 //! route cannot be served undocumented, nor documented unserved.
 
 pub mod admin;
+pub mod admin_jobs;
 pub mod batch;
+pub mod docs;
+pub mod job_pages;
 pub mod jobs;
 pub mod ops;
 pub mod transactions;
@@ -27,11 +30,15 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(ops::health))
         .routes(routes!(ops::ready))
         .routes(routes!(ops::openapi_json))
+        .routes(routes!(docs::docs))
+        .routes(routes!(docs::page))
+        .routes(routes!(docs::asset))
         .routes(routes!(crate::metrics::render))
         .routes(routes!(admin::create_advertiser))
         .routes(routes!(admin::put_group))
         .routes(routes!(admin::create_token))
         .routes(routes!(admin::revoke_token))
+        .routes(routes!(admin_jobs::list_all_jobs))
         .routes(routes!(transactions::record, transactions::list))
         .routes(routes!(batch::submit_batch))
         .routes(routes!(jobs::list_jobs))

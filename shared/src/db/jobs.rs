@@ -15,6 +15,8 @@ pub struct JobRow {
     pub error_count: i32,
     pub created_at: DateTime<Utc>,
     pub completion_date: Option<DateTime<Utc>>,
+    pub label: Option<String>,
+    pub advertiser_id: AdvertiserId,
 }
 
 /// A job's columns as [`JobRow`] reads them, from `jobs j`. A finished job's row holds its
@@ -28,7 +30,8 @@ const JOB_COLUMNS: &str = "j.id,
     CASE WHEN j.status = 'DONE' THEN j.processed_count ELSE p.items END AS processed_count,
     CASE WHEN j.status = 'DONE' THEN j.error_count ELSE p.errors END AS error_count,
     j.created_at,
-    CASE WHEN j.status = 'DONE' THEN j.completion_date WHEN p.pending = 0 THEN p.last END AS completion_date";
+    CASE WHEN j.status = 'DONE' THEN j.completion_date WHEN p.pending = 0 THEN p.last END AS completion_date,
+    j.label, j.advertiser_id";
 
 /// The chunk sums [`JOB_COLUMNS`] reads as `p`, for a job `j` not finished.
 const PROGRESS: &str = "LEFT JOIN LATERAL (
@@ -81,13 +84,14 @@ pub struct NewJob<'a> {
     pub chunk_count: i32,
     pub idempotency_key: Option<&'a str>,
     pub request_hash: Option<&'a [u8]>,
+    pub label: Option<&'a str>,
 }
 
 /// Inserts a job. Fails with a unique violation if its idempotency key is taken.
 pub async fn insert(conn: &mut PgConnection, advertiser_id: AdvertiserId, job: &NewJob<'_>) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO jobs (advertiser_id, id, transaction_count, chunk_count, idempotency_key, request_hash)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO jobs (advertiser_id, id, transaction_count, chunk_count, idempotency_key, request_hash, label)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(advertiser_id)
     .bind(job.id)
@@ -95,6 +99,7 @@ pub async fn insert(conn: &mut PgConnection, advertiser_id: AdvertiserId, job: &
     .bind(job.chunk_count)
     .bind(job.idempotency_key)
     .bind(job.request_hash)
+    .bind(job.label)
     .execute(conn)
     .await?;
     Ok(())
@@ -204,6 +209,54 @@ pub async fn list(
     .bind(advertiser_id)
     .bind(at)
     .bind(id)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// What the admin list of jobs (across advertisers) is narrowed to; `None` is no filter.
+#[derive(Debug, Clone, Default)]
+pub struct JobFilter {
+    pub advertiser_id: Option<AdvertiserId>,
+    pub status: Option<JobState>,
+    pub label: Option<String>,
+    /// Created at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Created before.
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// A page of the jobs of the last 60 days across advertisers (or of one), newest first,
+/// narrowed by `filter`, strictly older than the `(created_at, id)` cursor when one is
+/// given. The status filtered on is the one the job reads as (see [`JOB_COLUMNS`]).
+pub async fn list_all(
+    conn: &mut PgConnection,
+    filter: &JobFilter,
+    before: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> sqlx::Result<Vec<JobRow>> {
+    let (at, id) = before.unzip();
+    sqlx::query_as(&format!(
+        "SELECT * FROM (
+             SELECT {JOB_COLUMNS} FROM jobs j {PROGRESS}
+             WHERE j.created_at > now() - interval '60 days'
+               AND ($1::bigint IS NULL OR j.advertiser_id = $1)
+               AND ($2::text IS NULL OR j.label = $2)
+               AND ($3::timestamptz IS NULL OR j.created_at >= $3)
+               AND ($4::timestamptz IS NULL OR j.created_at < $4)
+               AND ($5::timestamptz IS NULL OR (j.created_at, j.id) < ($5, $6))
+               AND ($7::text IS NULL OR $7 = 'DONE' OR j.status <> 'DONE')
+         ) l
+         WHERE $7::text IS NULL OR l.status = $7
+         ORDER BY l.created_at DESC, l.id DESC LIMIT $8"
+    ))
+    .bind(filter.advertiser_id)
+    .bind(filter.label.as_deref())
+    .bind(filter.from)
+    .bind(filter.until)
+    .bind(at)
+    .bind(id)
+    .bind(filter.status.map(|s| s.as_str()))
     .bind(limit)
     .fetch_all(conn)
     .await

@@ -3,6 +3,7 @@
 
 pub mod advertisers;
 pub mod chunks;
+pub mod health;
 pub mod history;
 pub mod jobs;
 pub mod purge;

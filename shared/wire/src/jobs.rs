@@ -32,6 +32,9 @@ pub struct JobView {
     /// Set when the job is `DONE`.
     #[cfg_attr(feature = "openapi", schema(required = true, example = "2026-11-14T10:15:02.456Z"))]
     pub completion_date: Option<String>,
+    /// The batch's `X-Job-Label`, when it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 /// Which item outcomes `GET .../jobs/{job_id}` adds.
@@ -81,6 +84,33 @@ pub struct JobStatus {
     /// With `output=all`: every item, in index order.
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub all_transactions: Option<Vec<OutcomeView>>,
+    /// Only in the paged forms (`code`, `limit` or `cursor` given): pass as `cursor`, with the
+    /// same `output` and `code`, for the next page; `null` on the last page of what the job
+    /// holds now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub next_cursor: Option<Option<String>>,
+}
+
+/// One job in the admin list: which advertiser's, and its summary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct AdminJobView {
+    pub advertiser_id: i64,
+    #[serde(flatten)]
+    pub job: JobView,
+}
+
+/// A page of jobs across advertisers, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct AdminJobPage {
+    pub jobs: Vec<AdminJobView>,
+    /// Pass as `cursor` (with the same filters) for the next page; `null` on the last page.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub next_cursor: Option<String>,
 }
 
 /// A page of the advertiser's jobs of the last 60 days, newest first, without item lists.

@@ -26,9 +26,11 @@ mod transactions;
 pub use admin::{AdvertiserView, CreatedToken, GroupKind, GroupView, NewAdvertiser, NewGroup, NewToken};
 pub use batch::{ActionKind, BatchAction, BatchTransaction, TransactionId};
 pub use error::ErrorBody;
-pub use jobs::{Accepted, JobOutput, JobPage, JobState, JobStatus, JobView, OutcomeCode, OutcomeView};
+pub use jobs::{
+    Accepted, AdminJobPage, AdminJobView, JobOutput, JobPage, JobState, JobStatus, JobView, OutcomeCode, OutcomeView,
+};
 pub use number::{Amount, DecimalNumber};
-pub use ops::{Health, Reachability, Readiness};
+pub use ops::{Health, Reachability, Readiness, ReadyState};
 pub use transactions::{
     CommissionStatus, DateType, HistoryPart, HistorySnapshot, HistoryView, Money, NewTransaction, PartAmount, PartView,
     Recorded, TransactionView,

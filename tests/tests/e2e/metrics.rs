@@ -48,6 +48,21 @@ async fn metrics_move_as_a_job_runs() {
     );
     assert!(api.contains("ratify_http_request_duration_seconds_bucket"), "{api}");
     assert!(api.contains("ratify_queue_depth{queue="), "{api}");
+    assert_eq!(sample(&api, "ratify_queue_depth_stale"), Some(0.0), "{api}");
+    assert!(sample(&api, "ratify_queue_depth_age_seconds").is_some_and(|age| age < 5.0), "{api}");
+    assert_eq!(sample(&api, "ratify_outbox_backlog_chunks"), Some(0.0), "{api}");
+    assert_eq!(sample(&api, "ratify_jobs_unfinished"), Some(0.0), "{api}");
+    assert_eq!(sample(&api, "ratify_oldest_unfinished_job_age_seconds"), Some(0.0), "{api}");
+    assert!(sample(&api, r#"ratify_build_info{binary="api",version=""#).is_some_and(|v| v == 1.0), "{api}");
+    assert!(sample(&api, "process_resident_memory_bytes").is_some_and(|v| v > 0.0), "{api}");
+    for name in [
+        "ratify_http_requests_total",
+        "ratify_jobs_accepted_total",
+        "ratify_queue_depth",
+        "ratify_outbox_backlog_chunks",
+    ] {
+        assert!(api.lines().any(|l| l.starts_with(&format!("# HELP {name} "))), "{name} has HELP text: {api}");
+    }
 
     let worker = scrape(&worker_metrics).await;
     assert_eq!(sample(&worker, r#"ratify_items_processed_total{code="200"}"#), Some(20.0), "{worker}");
@@ -57,4 +72,10 @@ async fn metrics_move_as_a_job_runs() {
     assert_eq!(sample(&worker, "ratify_job_latency_seconds_count"), Some(1.0));
     assert!(sample(&worker, r#"ratify_chunks_total{lane="express",result="applied"}"#) >= Some(1.0), "{worker}");
     assert_eq!(sample(&worker, "ratify_chunks_in_flight"), Some(0.0));
+    assert!(sample(&worker, r#"ratify_build_info{binary="worker""#).is_some_and(|v| v == 1.0), "{worker}");
+    assert!(worker.contains("# HELP ratify_items_processed_total "), "{worker}");
+    ratify_tests::eventually("the worker's process metrics", std::time::Duration::from_secs(10), || async {
+        sample(&scrape(&worker_metrics).await, "process_resident_memory_bytes").filter(|v| *v > 0.0)
+    })
+    .await;
 }

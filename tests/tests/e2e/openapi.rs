@@ -11,6 +11,10 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/ready"),
     ("GET", "/openapi.json"),
     ("GET", "/metrics"),
+    ("GET", "/docs"),
+    ("GET", "/docs/"),
+    ("GET", "/docs/{file}"),
+    ("GET", "/admin/jobs"),
     ("POST", "/admin/advertisers"),
     ("PUT", "/admin/advertisers/{id}/commission-groups/{code}"),
     ("POST", "/admin/tokens"),
@@ -213,10 +217,15 @@ async fn openapi_json_lists_every_route_and_describes_the_real_answers() {
     let codes: Vec<&str> = (0..4).map(|i| done.code(i)).collect();
     assert_eq!(codes, ["[200 OK]", "[200 OK]", "[404 NOT_FOUND]", "[400 BAD_REQUEST]"]);
     conforms(&doc, "GET", "/advertisers/{aid}/transactions/jobs/{job_id}", StatusCode::OK, &done.body);
-    for query in ["", "?output=errors"] {
+    for query in ["", "?output=errors", "?output=all&limit=1", "?output=errors&code=404"] {
         let (status, body) = client.get(&format!("/advertisers/1001/transactions/jobs/{job}{query}")).await;
         conforms(&doc, "GET", "/advertisers/{aid}/transactions/jobs/{job_id}", status, &body);
     }
+    let (status, body) = admin.get("/admin/jobs?advertiserId=1001&status=DONE").await;
+    assert_eq!(body["jobs"][0]["jobId"], job.as_str(), "{body}");
+    conforms(&doc, "GET", "/admin/jobs", status, &body);
+    let (status, body) = admin.get("/admin/jobs?status=SOON").await;
+    conforms(&doc, "GET", "/admin/jobs", status, &body);
     let (status, body) = client.get("/advertisers/1001/transactions/jobs?limit=1").await;
     conforms(&doc, "GET", "/advertisers/{aid}/transactions/jobs", status, &body);
     let (status, body) = client.get(&format!("/advertisers/1001/transactions/{first}")).await;

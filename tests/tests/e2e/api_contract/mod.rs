@@ -9,6 +9,7 @@ mod admin;
 mod batch;
 mod health;
 mod jobs;
+mod paging;
 mod reading;
 mod recording;
 mod wire;
