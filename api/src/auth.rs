@@ -4,11 +4,13 @@
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::http::Method;
 use rand::RngCore;
 use ratify_domain::ids::AdvertiserId;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::console::ConsoleError;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -35,16 +37,18 @@ pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
 
-/// A caller with a valid advertiser token.
+/// A caller with a valid advertiser token, or (for reads) a console session.
 #[derive(Debug, Clone)]
 pub struct Caller {
     advertisers: Vec<AdvertiserId>,
+    /// The admin's console session: every advertiser.
+    every_advertiser: bool,
 }
 
 impl Caller {
     /// Checks the token is granted `advertiser_id`: 403 otherwise.
     pub fn require(&self, advertiser_id: AdvertiserId) -> Result<(), ApiError> {
-        if self.advertisers.contains(&advertiser_id) {
+        if self.every_advertiser || self.advertisers.contains(&advertiser_id) {
             Ok(())
         } else {
             Err(ApiError::Forbidden(advertiser_id))
@@ -60,14 +64,31 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Caller, ApiError> {
-        let token = bearer(&parts.headers).ok_or(ApiError::Unauthorized)?;
+        let Some(token) = bearer(&parts.headers) else {
+            return from_session(parts, &AppState::from_ref(state)).await;
+        };
         // Tokens are looked up by their hash: what travels to the database, and what a
         // timing difference could reveal, is never the token itself.
         let digest = hash(token);
         let state = AppState::from_ref(state);
         let mut conn = state.pool.acquire().await?;
         let advertisers = ratify_shared::db::tokens::advertisers_for(&mut conn, &digest).await?;
-        advertisers.map(|advertisers| Caller { advertisers }).ok_or(ApiError::Unauthorized)
+        advertisers.map(|advertisers| Caller { advertisers, every_advertiser: false }).ok_or(ApiError::Unauthorized)
+    }
+}
+
+/// A read by the console (its live progress, its JSON downloads): the session cookie
+/// stands for the token it was opened with. Only for GET and HEAD, so a cookie can never
+/// change anything through the api (and it is `SameSite=Strict`, never sent cross-site).
+async fn from_session(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
+    if !matches!(parts.method, Method::GET | Method::HEAD) {
+        return Err(ApiError::Unauthorized);
+    }
+    match crate::console::session::of(state, &parts.headers).await {
+        Ok(Some(session)) => Ok(Caller { advertisers: session.advertisers, every_advertiser: session.admin }),
+        Ok(None) => Err(ApiError::Unauthorized),
+        Err(ConsoleError::Api(e)) => Err(e),
+        Err(_) => Err(ApiError::Unauthorized),
     }
 }
 

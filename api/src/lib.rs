@@ -8,6 +8,7 @@
 
 mod auth;
 mod config;
+mod console;
 mod cursor;
 mod error;
 mod extract;

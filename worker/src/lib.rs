@@ -11,6 +11,7 @@
 mod chunk;
 mod config;
 mod consumer;
+mod heartbeat;
 pub mod purge;
 
 use std::sync::Arc;
@@ -61,13 +62,14 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
     let retention =
         purge::Retention { days: config.retention_days, every: Duration::from_secs(config.purge_every_seconds) };
     let purger = tokio::spawn(purge::run(consumer.pool.clone(), retention, shutdown.clone()));
+    let heartbeat = tokio::spawn(heartbeat::run(consumer.pool.clone(), shutdown.clone()));
     let work = tokio::spawn(consumer.clone().run(Lane::Work, shutdown.clone()));
     let express = tokio::spawn(consumer.clone().run(Lane::Express, shutdown.clone()));
     let dead = tokio::spawn(consumer.clone().run(Lane::Dead, shutdown.clone()));
     tracing::info!(concurrency = config.concurrency, "worker started");
     shutdown.cancelled().await;
     tracing::info!("shutting down: finishing or giving back in-flight chunks");
-    let _ = tokio::join!(work, express, dead, relay, purger);
+    let _ = tokio::join!(work, express, dead, relay, purger, heartbeat);
     tracing::info!("stopped");
     Ok(())
 }

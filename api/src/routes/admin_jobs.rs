@@ -21,7 +21,7 @@ use crate::views;
 
 /// The admin list's cursors are issued to no advertiser: ids are positive, so 0 keeps
 /// them apart from every advertiser's own list.
-const ADMIN_LIST: AdvertiserId = AdvertiserId(0);
+pub const ADMIN_LIST: AdvertiserId = AdvertiserId(0);
 
 #[derive(Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
@@ -29,25 +29,25 @@ const ADMIN_LIST: AdvertiserId = AdvertiserId(0);
 pub struct AdminListParams {
     /// Only this advertiser's jobs.
     #[param(value_type = i64, required = false)]
-    advertiser_id: Option<String>,
+    pub(crate) advertiser_id: Option<String>,
     /// Only jobs reading this status now.
     #[param(value_type = JobState, inline, required = false)]
-    status: Option<String>,
+    pub(crate) status: Option<String>,
     /// Only jobs submitted with this `X-Job-Label`, exactly.
     #[param(value_type = String, required = false)]
-    label: Option<String>,
+    pub(crate) label: Option<String>,
     /// Only jobs created at or after: an RFC 3339 instant, or a date (its midnight, UTC).
     #[param(value_type = String, required = false, example = "2026-11-14")]
-    from: Option<String>,
+    pub(crate) from: Option<String>,
     /// Only jobs created before: an RFC 3339 instant, or a date (its midnight, UTC).
     #[param(value_type = String, required = false, example = "2026-11-15")]
-    until: Option<String>,
+    pub(crate) until: Option<String>,
     /// Jobs per page, 1 to 500 (default 50).
     #[param(value_type = i64, required = false, minimum = 1, maximum = 500, default = 50)]
-    limit: Option<i64>,
+    pub(crate) limit: Option<i64>,
     /// The `nextCursor` of the previous page, as given.
     #[param(value_type = String, required = false)]
-    cursor: Option<String>,
+    pub(crate) cursor: Option<String>,
 }
 
 /// The filter the parameters name, or a `400` saying which one is wrong.
@@ -73,7 +73,7 @@ pub fn filter(params: &AdminListParams) -> Result<JobFilter, ApiError> {
     let label = params.label.clone().filter(|v| !v.is_empty());
     let from = instant("from", params.from.as_deref())?;
     let until = instant("until", params.until.as_deref())?;
-    Ok(JobFilter { advertiser_id, status, label, from, until })
+    Ok(JobFilter { within: None, advertiser_id, status, label, from, until })
 }
 
 /// An RFC 3339 instant or a date (its midnight, UTC).

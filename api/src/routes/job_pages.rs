@@ -51,9 +51,9 @@ pub async fn get_page(
             ApiError::bad_request("cursor is not one this api gave out for this job with this output and code")
         })?,
     };
-    let mut conn = state.pool.acquire().await?;
+    let conn = state.pool.acquire().await?;
     let query = PageQuery { errors_only, code, start, limit };
-    let page = pages::read(&mut conn, advertiser_id, job_id, query)
+    let page = pages::read(conn, advertiser_id, job_id, query)
         .await
         .map_err(|e| ApiError::Internal(e.into()))?
         .ok_or_else(|| ApiError::NotFound("JOB_NOT_FOUND", format!("job {job_id} does not exist")))?;

@@ -60,6 +60,7 @@ pub fn router(state: AppState) -> Router {
     let (routes, operations) = api().split_for_parts();
     let document = crate::openapi::assemble(operations).to_json().expect("the OpenAPI document serializes");
     routes
+        .merge(crate::console::router())
         .layer(Extension(ops::Document(document.into())))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

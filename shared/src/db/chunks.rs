@@ -156,6 +156,7 @@ impl OutcomeRows {
             error_count: errors.len() as i32,
             outcomes: serde_json::to_string(&self.rows)?,
             errors: serde_json::to_string(&errors)?,
+            code_counts: serde_json::to_string(&self.by_code())?,
         })
     }
 }
@@ -169,13 +170,21 @@ pub struct Documents {
     pub error_count: i32,
     pub outcomes: String,
     pub errors: String,
+    /// `{"200": 980, "404": 20}`: how many items got each code.
+    pub code_counts: String,
 }
 
 impl Documents {
     /// A chunk of `items` that all failed and have no outcome to list: a dead chunk whose
     /// items cannot be read.
     pub fn failed_unlisted(items: i32) -> Documents {
-        Documents { first_index: 0, error_count: items, outcomes: "[]".to_owned(), errors: "[]".to_owned() }
+        Documents {
+            first_index: 0,
+            error_count: items,
+            outcomes: "[]".to_owned(),
+            errors: "[]".to_owned(),
+            code_counts: format!("{{\"500\": {items}}}"),
+        }
     }
 }
 
@@ -190,7 +199,7 @@ pub async fn finish(
 ) -> sqlx::Result<bool> {
     let done = sqlx::query(
         "UPDATE job_chunks SET done_at = now(), published_at = coalesce(published_at, now()), first_index = $4,
-                error_count = $5, outcomes = $6, errors = $7
+                error_count = $5, outcomes = $6, errors = $7, code_counts = $8::jsonb
          WHERE advertiser_id = $1 AND job_id = $2 AND chunk_no = $3 AND done_at IS NULL",
     )
     .bind(advertiser_id)
@@ -200,6 +209,7 @@ pub async fn finish(
     .bind(documents.error_count)
     .bind(&documents.outcomes)
     .bind(&documents.errors)
+    .bind(&documents.code_counts)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)

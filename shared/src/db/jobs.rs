@@ -217,6 +217,8 @@ pub async fn list(
 /// What the admin list of jobs (across advertisers) is narrowed to; `None` is no filter.
 #[derive(Debug, Clone, Default)]
 pub struct JobFilter {
+    /// Only jobs of these advertisers (a console session's).
+    pub within: Option<Vec<AdvertiserId>>,
     pub advertiser_id: Option<AdvertiserId>,
     pub status: Option<JobState>,
     pub label: Option<String>,
@@ -246,6 +248,7 @@ pub async fn list_all(
                AND ($4::timestamptz IS NULL OR j.created_at < $4)
                AND ($5::timestamptz IS NULL OR (j.created_at, j.id) < ($5, $6))
                AND ($7::text IS NULL OR $7 = 'DONE' OR j.status <> 'DONE')
+               AND ($9::bigint[] IS NULL OR j.advertiser_id = ANY($9))
          ) l
          WHERE $7::text IS NULL OR l.status = $7
          ORDER BY l.created_at DESC, l.id DESC LIMIT $8"
@@ -258,6 +261,28 @@ pub async fn list_all(
     .bind(id)
     .bind(filter.status.map(|s| s.as_str()))
     .bind(limit)
+    .bind(filter.within.as_deref())
+    .fetch_all(conn)
+    .await
+}
+
+/// How many items of each job got each code, summed over its done chunks: `(advertiser,
+/// job)` pairs in, `(job, code, count)` rows out. Chunks finished before counts were kept
+/// count for nothing here.
+pub async fn counts_by_code(
+    conn: &mut PgConnection,
+    jobs: &[(AdvertiserId, Uuid)],
+) -> sqlx::Result<Vec<(Uuid, i16, i64)>> {
+    let (advertisers, ids): (Vec<AdvertiserId>, Vec<Uuid>) = jobs.iter().copied().unzip();
+    sqlx::query_as(
+        "SELECT c.job_id, k.key::int2, sum(k.value::bigint)::int8 FROM job_chunks c
+         CROSS JOIN LATERAL jsonb_each_text(c.code_counts) k
+         WHERE (c.advertiser_id, c.job_id) IN (SELECT * FROM unnest($1::bigint[], $2::uuid[]))
+           AND c.done_at IS NOT NULL
+         GROUP BY 1, 2 ORDER BY 1, 2",
+    )
+    .bind(&advertisers)
+    .bind(&ids)
     .fetch_all(conn)
     .await
 }

@@ -7,6 +7,7 @@ pub mod health;
 pub mod history;
 pub mod jobs;
 pub mod purge;
+pub mod sessions;
 pub mod tokens;
 pub mod transactions;
 

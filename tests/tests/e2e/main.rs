@@ -9,6 +9,7 @@ mod api_contract;
 mod chunk_chain;
 mod cli;
 mod compose;
+mod console;
 mod doc_links;
 mod edges;
 mod faults;
