@@ -23,6 +23,8 @@ API_ADDR_FILE=$RUN_DIR/api.addr
 . "$ROOT/deploy/lib/rabbitmq.sh"
 # shellcheck source=lib/schemathesis.sh
 . "$ROOT/deploy/lib/schemathesis.sh"
+# shellcheck source=lib/chromium.sh
+. "$ROOT/deploy/lib/chromium.sh"
 # shellcheck source=lib/docker.sh
 . "$ROOT/deploy/lib/docker.sh"
 
@@ -35,7 +37,7 @@ Commands:
   up [--workers N]    servers + release build + migrate + api + N workers (default 2)
   down                stop everything this script started (api, workers, RabbitMQ, epmd, Postgres,
                       a dockerd of the compose test)
-  test [ARGS...]      servers + Schemathesis venv + debug build + cargo nextest (or cargo test);
+  test [ARGS...]      servers + Schemathesis venv + Chromium + debug build + cargo nextest (or cargo test);
                       ARGS go to the runner; without ARGS also a quick benchmark smoke run
                       (figures printed, not asserted) and a 1-minute soak (asserted)
   compose-test [--debug]
@@ -70,6 +72,11 @@ Environment (defaults in brackets):
   RATIFY_COMPOSE_API_PORT [58080], RATIFY_COMPOSE_UI_PORT [58081]
                                  compose-test: the api and management UI ports it publishes
   RATIFY_NO_BUILD=1              up: skip 'cargo build', use the binaries already built
+  RATIFY_CHROMIUM, RATIFY_CHROMEDRIVER
+                                 test: the browser and driver the browser tests use
+                                 [Debian's chromium and chromedriver, installed if missing]
+  RATIFY_SCREENSHOT_DIR [target/screenshots]
+                                 test: where browser tests save their screenshots
   FUZZ_SANITIZER [none]          fuzz: cargo fuzz --sanitizer (none, address, ...)
   FUZZ_TOOLCHAIN=bootstrap       fuzz: use the default toolchain with RUSTC_BOOTSTRAP=1 even if
                                  a nightly is installed (default: nightly if there is one)
@@ -108,6 +115,11 @@ cmd_env() {
     rmq_pid >/dev/null || die "rabbitmq is not running; start it with 'deploy/local.sh servers'"
     print_exports
     [[ -s $TOKEN_FILE ]] && printf 'export ADMIN_TOKEN=%q\n' "$(<"$TOKEN_FILE")"
+    # Only if installed: `env` never installs anything (`test` does).
+    if chromium_paths; then
+        printf 'export RATIFY_CHROMIUM=%q\n' "$RATIFY_CHROMIUM"
+        printf 'export RATIFY_CHROMEDRIVER=%q\n' "$RATIFY_CHROMEDRIVER"
+    fi
     return 0
 }
 
@@ -227,6 +239,9 @@ cmd_test() {
     cd "$ROOT"
     # tests/tests/e2e/schemathesis.rs runs the Schemathesis CLI from .local/venv-schemathesis.
     ensure_schemathesis
+    # tests/src/browser.rs drives Debian's chromium through chromedriver; exports
+    # RATIFY_CHROMIUM and RATIFY_CHROMEDRIVER for it.
+    ensure_chromium
     # One profile (debug) for the binaries and the tests: nothing builds twice.
     cargo build --workspace --bins
     if cargo nextest --version >/dev/null 2>&1; then

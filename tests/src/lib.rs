@@ -10,6 +10,7 @@
 //! `ratify-api` and `ratify-worker` are; default `target/debug`).
 
 pub mod actions;
+pub mod browser;
 mod client;
 mod stack;
 

@@ -6,6 +6,7 @@
 //! area. Run one area with `deploy/local.sh test -E 'test(/^faults::/)'`.
 
 mod api_contract;
+mod browser_smoke;
 mod chunk_chain;
 mod cli;
 mod compose;

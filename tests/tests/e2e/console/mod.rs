@@ -1,6 +1,7 @@
 //! The console at `/console`: sessions and what each page shows, over HTTP here
 //! ([`sessions`], [`pages`]), and in a real browser ([`browser`]).
 
+mod browser;
 mod pages;
 mod sessions;
 

@@ -137,8 +137,11 @@ async fn at_gate(stack: &Stack, n: i64) -> i64 {
     .await
 }
 
-/// How many chunks the worker process `pid` has standing at a gate: its Postgres
-/// sessions (found by their client ports, which `ss` shows per process) waiting for a lock.
+/// How many chunks the worker process `pid` has standing at the history gate: its
+/// Postgres sessions (found by their client ports, which `ss` shows per process) waiting
+/// for the lock on `chunk_history`. Sessions waiting for other locks are not counted: a
+/// relay's mark, or a chunk sent again by the stall sweep under load, waiting for the
+/// chunk row that another session holds.
 async fn held_by(stack: &Stack, pid: u32) -> i64 {
     let output = std::process::Command::new("ss").arg("-tnpH").output().expect("ss (iproute2)");
     let owner = format!("pid={pid},");
@@ -148,8 +151,9 @@ async fn held_by(stack: &Stack, pid: u32) -> i64 {
         .filter_map(|line| line.split_whitespace().nth(3)?.rsplit_once(':')?.1.parse().ok())
         .collect();
     sqlx::query_scalar(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
-         AND client_port = ANY($1)",
+        "SELECT count(DISTINCT a.pid) FROM pg_stat_activity a
+         JOIN pg_locks l ON l.pid = a.pid AND NOT l.granted AND l.relation = 'chunk_history'::regclass
+         WHERE a.datname = current_database() AND a.client_port = ANY($1)",
     )
     .bind(ports)
     .fetch_one(&stack.db)
