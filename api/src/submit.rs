@@ -22,24 +22,51 @@ pub fn parse_items(elements: &[&RawValue]) -> Vec<ParsedItem> {
     elements.iter().map(|raw| parse_item(raw)).collect()
 }
 
+/// What a request asks to store: its items, how to chunk them, and what names the job.
+pub struct Submission<'a> {
+    pub advertiser_id: AdvertiserId,
+    pub items: Vec<ParsedItem>,
+    pub limits: ChunkLimits,
+    pub key: Option<&'a str>,
+    pub hash: &'a [u8],
+    pub label: Option<&'a str>,
+}
+
+/// A job stored in Postgres, its chunks not yet handed to the broker.
+pub struct Stored {
+    pub job_id: Uuid,
+    chunk_count: i32,
+    /// The chunks that continue no other: those to publish now.
+    ready: Vec<i32>,
+}
+
+impl Stored {
+    /// A job an idempotency key already named: stored and published by its first request.
+    fn existing(job_id: Uuid) -> Stored {
+        Stored { job_id, chunk_count: 0, ready: Vec::new() }
+    }
+}
+
 /// Stores the job durably and publishes its chunks. Returns the job id, or the id of
 /// the job an idempotency key already names.
-pub async fn accept(
-    state: &AppState,
-    advertiser_id: AdvertiserId,
-    items: Vec<ParsedItem>,
-    limits: ChunkLimits,
-    key: Option<&str>,
-    hash: &[u8],
-    label: Option<&str>,
-) -> Result<Uuid, ApiError> {
+pub async fn accept(state: &AppState, submission: Submission<'_>) -> Result<Uuid, ApiError> {
+    let advertiser_id = submission.advertiser_id;
+    let stored = store(state, submission).await?;
+    publish(state, advertiser_id, &stored).await;
+    Ok(stored.job_id)
+}
+
+/// Stores the job and its chunks in one Postgres transaction: from its commit the job is
+/// durable, and the relay publishes any chunk nobody else does.
+pub async fn store(state: &AppState, submission: Submission<'_>) -> Result<Stored, ApiError> {
+    let Submission { advertiser_id, items, limits, key, hash, label } = submission;
     let mut tx = state.pool.begin().await?;
     if let Some(key) = key {
         if let Some(existing) = db::jobs::find_by_key(&mut tx, advertiser_id, key).await? {
             if !existing.fresh {
                 db::jobs::release_key(&mut tx, advertiser_id, existing.id).await?;
             } else if existing.request_hash.as_deref() == Some(hash) {
-                return Ok(existing.id);
+                return Ok(Stored::existing(existing.id));
             } else {
                 return Err(ApiError::Unprocessable(
                     "IDEMPOTENCY_KEY_REUSED",
@@ -73,7 +100,7 @@ pub async fn accept(
         // Another request with the same key committed first: answer as a replay would.
         if db::is_unique_violation(&e) && key.is_some() {
             drop(tx);
-            return Box::pin(replay(state, advertiser_id, key.unwrap_or_default(), hash)).await;
+            return Box::pin(replay(state, advertiser_id, key.unwrap_or_default(), hash)).await.map(Stored::existing);
         }
         return Err(e.into());
     }
@@ -92,9 +119,19 @@ pub async fn accept(
     tracing::info!(%job_id, advertiser_id = advertiser_id.0, items = count, chunks = chunk_count, "job accepted");
     metrics::counter!(ratify_shared::metrics::JOBS_ACCEPTED).increment(1);
     metrics::counter!(ratify_shared::metrics::ITEMS_ACCEPTED).increment(count as u64);
-
     // Chunks that continue another wait for it; the worker finishing that one publishes them.
     let ready: Vec<i32> = (0..chunk_count).filter(|&n| after[n as usize].is_none()).collect();
+    Ok(Stored { job_id, chunk_count, ready })
+}
+
+/// Hands a stored job's ready chunks to the broker. Never fails the request: a chunk the
+/// broker did not confirm stays in the outbox for the relay.
+pub async fn publish(state: &AppState, advertiser_id: AdvertiserId, stored: &Stored) {
+    let Stored { job_id, chunk_count, ref ready } = *stored;
+    if ready.is_empty() {
+        return;
+    }
+    let ready = ready.clone();
     let tasks: Vec<QueueTask> =
         ready.iter().map(|&chunk_no| QueueTask::ApplyChunk { advertiser_id, job_id, chunk_no }).collect();
     match state.publisher.publish(chunk_count, &tasks).await {
@@ -117,7 +154,6 @@ pub async fn accept(
             tracing::warn!(%job_id, error = %e, "broker unavailable; the relay will publish the job")
         }
     }
-    Ok(job_id)
 }
 
 async fn replay(state: &AppState, advertiser_id: AdvertiserId, key: &str, hash: &[u8]) -> Result<Uuid, ApiError> {

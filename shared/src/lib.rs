@@ -1,5 +1,6 @@
 //! `ratify-shared`: the I/O the api and the workers share. Postgres access (the schema's
-//! migrations and every query), the queue topology and the durable publish path (the
+//! migrations and every query), applying a chunk (the workers for batches, the api for
+//! one action now), the queue topology and the durable publish path (the
 //! outbox and its relay), the one message that crosses the queue, configuration, tracing
 //! and the metrics exporter.
 //!
@@ -8,6 +9,7 @@
 //! metrics crates, never on axum (the api's) or an HTTP client.
 
 pub mod broker;
+pub mod chunk;
 pub mod config;
 pub mod db;
 pub mod message;

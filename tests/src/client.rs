@@ -51,6 +51,11 @@ impl Client {
         Client { http: reqwest::Client::new(), base: base.to_owned(), token: token.to_owned() }
     }
 
+    /// The api's base URL this client sends to.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     /// The bearer token this client sends.
     pub fn token(&self) -> &str {
         &self.token

@@ -29,7 +29,9 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
-use crate::chunk::{apply_chunk, apply_chunk_isolating, give_up_chunk, ChunkId, ChunkResult, Conflict};
+use ratify_shared::chunk::{
+    apply_chunk, apply_chunk_isolating, give_up_chunk, not_the_chunks_fault, ChunkId, ChunkResult,
+};
 
 /// Counts a chunk in `ratify_chunks_in_flight` for as long as it lives.
 struct InFlight;
@@ -78,12 +80,6 @@ fn chunk_retry(times: usize) -> ExponentialBuilder {
         .with_max_delay(Duration::from_secs(5))
         .with_max_times(times)
         .with_jitter()
-}
-
-/// Whether an error is no fault of the chunk: Postgres is away, or another transaction
-/// changed one of its transactions first (a conflict, or a deadlock Postgres broke).
-fn not_the_chunks_fault(error: &anyhow::Error) -> bool {
-    error.is::<Conflict>() || error.downcast_ref::<sqlx::Error>().is_some_and(ratify_shared::db::is_transient)
 }
 
 impl Lane {

@@ -4,11 +4,10 @@
 //! stateless. Tests that need no process of their own run it in-process; the fault tests
 //! keep real processes, since what they test is a process dying.
 //!
-//! It owns applying a chunk (one transaction per chunk, poison items isolated), the three
-//! consumer lanes, and the retention purge. Rules come from `ratify-domain`, storage and
-//! the broker from `ratify-shared`.
+//! It owns the three consumer lanes (and when a chunk is retried, isolated or given up),
+//! the heartbeat and the retention purge. Rules come from `ratify-domain`; applying a
+//! chunk (`ratify_shared::chunk`), storage and the broker from `ratify-shared`.
 
-mod chunk;
 mod config;
 mod consumer;
 mod heartbeat;

@@ -35,6 +35,8 @@ pub enum Command {
     Job(JobArgs),
     /// List the advertiser's jobs of the last 60 days, newest first.
     Jobs(JobsArgs),
+    /// Apply one action to one transaction now and print its outcome.
+    Validate(ValidateArgs),
     /// Advertisers (admin).
     #[command(subcommand)]
     Advertiser(AdvertiserCommand),
@@ -78,6 +80,39 @@ pub struct SubmitArgs {
     /// With --wait: give up waiting after this many seconds.
     #[arg(long, value_name = "SECS", default_value_t = 3600)]
     pub timeout: u64,
+}
+
+#[derive(Args)]
+pub struct ValidateArgs {
+    /// The transaction's id.
+    pub transaction: i64,
+    #[arg(value_enum)]
+    pub action: Action,
+    #[arg(long, env = "RATIFY_ADVERTISER")]
+    pub advertiser: i64,
+    /// The decline's or the amend's reason (required for both).
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Amend: also approve.
+    #[arg(long)]
+    pub approve: bool,
+    /// Amend: the transaction's currency, e.g. EUR.
+    #[arg(long)]
+    pub currency: Option<String>,
+    /// Amend: the new sale amount, e.g. 55.96.
+    #[arg(long)]
+    pub sale: Option<String>,
+    /// Amend: a part as CODE:AMOUNT, e.g. DEFAULT:44.76 (repeatable).
+    #[arg(long = "part", value_name = "CODE:AMOUNT")]
+    pub parts: Vec<String>,
+}
+
+/// The actions of `ratify validate`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Action {
+    Approve,
+    Decline,
+    Amend,
 }
 
 #[derive(Args)]

@@ -20,6 +20,7 @@ mod number;
 mod output;
 mod retry;
 mod submit;
+mod validate;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -73,6 +74,24 @@ async fn run(cli: Cli) -> Result<u8, CliError> {
                 _ => job::Items::None,
             };
             job::show(&user()?, args.advertiser, &args.id, items, args.csv, json).await
+        }
+        Command::Validate(args) => {
+            let validate = validate::Validate {
+                advertiser: args.advertiser,
+                transaction: args.transaction,
+                action: match args.action {
+                    args::Action::Approve => ratify_wire::ActionKind::Approve,
+                    args::Action::Decline => ratify_wire::ActionKind::Decline,
+                    args::Action::Amend => ratify_wire::ActionKind::Amend,
+                },
+                reason: args.reason.as_deref(),
+                approve: args.approve,
+                currency: args.currency.as_deref(),
+                sale: args.sale.as_deref(),
+                parts: &args.parts,
+                json,
+            };
+            validate::run(&user()?, validate).await
         }
         Command::Jobs(args) => job::list(&user()?, args.advertiser, args.limit, args.all_pages, json).await,
         Command::Advertiser(AdvertiserCommand::Create { id, name, currency, groups }) => {

@@ -111,13 +111,15 @@ pub async fn submit_batch(
     .await
     .map_err(|e| ApiError::Internal(e.into()))??;
     let (items, hash) = parsed;
-    let job_id = submit::accept(&state, advertiser_id, items, limits, key.as_deref(), &hash, label.as_deref()).await?;
+    let submission =
+        submit::Submission { advertiser_id, items, limits, key: key.as_deref(), hash: &hash, label: label.as_deref() };
+    let job_id = submit::accept(&state, submission).await?;
     Ok(Json(Accepted { job_id }))
 }
 
 /// The job's label from `X-Job-Label`: UTF-8 text of 1 to [`MAX_LABEL_CHARS`] characters
 /// without control characters, trimmed.
-fn job_label(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+pub(crate) fn job_label(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let Some(value) = headers.get("x-job-label") else {
         return Ok(None);
     };
@@ -133,7 +135,7 @@ fn job_label(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     Ok(Some(label.to_owned()))
 }
 
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+pub(crate) fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(None);
     };

@@ -3,6 +3,7 @@
 //! handler's `#[utoipa::path]` for both its path and method and its documentation), so a
 //! route cannot be served undocumented, nor documented unserved.
 
+pub mod actions;
 pub mod admin;
 pub mod admin_jobs;
 pub mod batch;
@@ -44,6 +45,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::list_jobs))
         .routes(routes!(jobs::get_job))
         .routes(routes!(transactions::get_one))
+        .routes(routes!(actions::act))
 }
 
 /// The OpenAPI document of [`api`], whole, as [`router`] serves it.

@@ -80,3 +80,38 @@ pub enum TransactionId {
     Number(i64),
     Numeric(String),
 }
+
+/// The body of `POST /advertisers/{aid}/transactions/{id}/actions`: one action on the
+/// transaction the path names, with a batch item's values (its `transaction` object without
+/// the reference) at the top level.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(examples(
+    json!({"action": "approve"}),
+    json!({"action": "decline", "declineReason": "order returned"}),
+    json!({"action": "amend", "approve": true, "amendReason": "partial return", "currency": "EUR",
+        "saleAmount": 55.96, "transactionParts": [{"amount": 55.96, "commissionGroupCode": "DEFAULT"}]}),
+)))]
+#[serde(rename_all = "camelCase")]
+pub struct TransactionAction {
+    pub action: ActionKind,
+    /// For `amend`: also approve the transaction (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approve: Option<bool>,
+    /// Required for `decline`; at most 1,000 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decline_reason: Option<String>,
+    /// Required for `amend`; at most 1,000 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amend_reason: Option<String>,
+    /// Required for `amend`: the transaction's currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// Required for `amend`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sale_amount: Option<Amount>,
+    /// Required for `amend`: non-empty, distinct existing codes; `DEFAULT` absorbs the
+    /// difference to `saleAmount`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_parts: Option<Vec<PartAmount>>,
+}

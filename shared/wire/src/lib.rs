@@ -24,7 +24,7 @@ mod ops;
 mod transactions;
 
 pub use admin::{AdvertiserView, CreatedToken, GroupKind, GroupView, NewAdvertiser, NewGroup, NewToken};
-pub use batch::{ActionKind, BatchAction, BatchTransaction, TransactionId};
+pub use batch::{ActionKind, BatchAction, BatchTransaction, TransactionAction, TransactionId};
 pub use error::ErrorBody;
 pub use jobs::{
     Accepted, AdminJobPage, AdminJobView, JobOutput, JobPage, JobState, JobStatus, JobView, OutcomeCode, OutcomeView,

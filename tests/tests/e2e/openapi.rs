@@ -22,6 +22,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/advertisers/{aid}/transactions"),
     ("GET", "/advertisers/{aid}/transactions"),
     ("GET", "/advertisers/{aid}/transactions/{id}"),
+    ("POST", "/advertisers/{aid}/transactions/{id}/actions"),
     ("POST", "/advertisers/{aid}/transactions/batch"),
     ("GET", "/advertisers/{aid}/transactions/jobs"),
     ("GET", "/advertisers/{aid}/transactions/jobs/{job_id}"),
@@ -202,6 +203,7 @@ async fn openapi_json_lists_every_route_and_describes_the_real_answers() {
     let (status, body) = client.post("/advertisers/1001/transactions", &rows).await;
     conforms(&doc, "POST", "/advertisers/{aid}/transactions", status, &body);
     let first = body["ids"][0].as_i64().expect("id");
+    let second = body["ids"][1].as_i64().expect("id");
     let items = json!([
         {"action": "amend", "approve": true, "transaction": {"transactionId": first.to_string(),
          "amendReason": "partial", "currency": "SEK", "saleAmount": 100,
@@ -231,7 +233,23 @@ async fn openapi_json_lists_every_route_and_describes_the_real_answers() {
     let (status, body) = client.get(&format!("/advertisers/1001/transactions/{first}")).await;
     assert!(body["history"].as_array().is_some_and(|h| !h.is_empty()), "{body}");
     conforms(&doc, "GET", "/advertisers/{aid}/transactions/{id}", status, &body);
-    let range = "startDate=2026-11-14T00:00:00&endDate=2026-11-15T00:00:00&timezone=Europe/Stockholm";
+    let action = "/advertisers/{aid}/transactions/{id}/actions";
+    let (status, body) =
+        client.post(&format!("/advertisers/1001/transactions/{second}/actions"), &json!({"action": "approve"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "declined by the batch: {body}");
+    conforms(&doc, "POST", action, status, &body);
+    let (status, body) =
+        client.post(&format!("/advertisers/1001/transactions/{first}/actions"), &json!({"action": "decline"})).await;
+    conforms(&doc, "POST", action, status, &body);
+    let rows = json!([{"orderRef": "SO-3", "transactionDate": "2026-11-14T12:00:00", "timezone": "Europe/Stockholm",
+                       "saleAmount": 10, "currency": "SEK"}]);
+    let (_, body) = client.post("/advertisers/1001/transactions", &rows).await;
+    let third = body["ids"][0].as_i64().expect("id");
+    let (status, body) =
+        client.post(&format!("/advertisers/1001/transactions/{third}/actions"), &json!({"action": "approve"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    conforms(&doc, "POST", action, status, &body);
+    let range = "startDate=2026-11-14T00:00:00&endDate=2026-11-14T11:30:00&timezone=Europe/Stockholm";
     let (status, body) = client.get(&format!("/advertisers/1001/transactions?{range}")).await;
     assert_eq!(body.as_array().map(Vec::len), Some(2), "{body}");
     conforms(&doc, "GET", "/advertisers/{aid}/transactions", status, &body);

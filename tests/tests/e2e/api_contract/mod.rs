@@ -5,6 +5,7 @@ use ratify_tests::{Client, Stack};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
+mod actions;
 mod admin;
 mod batch;
 mod health;

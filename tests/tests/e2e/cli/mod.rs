@@ -8,6 +8,7 @@ mod input;
 mod retry;
 mod shell;
 mod submit;
+mod validate;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

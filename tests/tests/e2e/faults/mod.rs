@@ -26,6 +26,7 @@ const INTERNAL: &str = "[500 INTERNAL_SERVER_ERROR]";
 /// How long any job may take to finish once its fault is over.
 const FINISH: Duration = Duration::from_secs(120);
 
+mod actions;
 mod lost;
 mod poison;
 mod redelivery;

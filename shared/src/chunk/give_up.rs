@@ -6,10 +6,10 @@
 
 use std::collections::BTreeMap;
 
+use crate::db;
+use crate::db::chunks::{Documents, OutcomeRows};
 use ratify_domain::batch::Echo;
 use ratify_domain::job::{JobItem, OutcomeCode, Plan};
-use ratify_shared::db;
-use ratify_shared::db::chunks::{Documents, OutcomeRows};
 use sqlx::PgPool;
 
 use super::isolate::{in_savepoint, without_echo};

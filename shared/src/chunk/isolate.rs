@@ -5,14 +5,14 @@
 //! applied as usual. One statement per change instead of one per chunk: this path runs
 //! only after a failure.
 
+use crate::db;
+use crate::db::chunks::OutcomeRows;
+use crate::db::history::HistoryRows;
+use crate::db::transactions::StateUpdates;
 use chrono::Utc;
 use ratify_domain::apply::apply;
 use ratify_domain::batch::{Command, Echo};
 use ratify_domain::job::{OutcomeCode, Plan};
-use ratify_shared::db;
-use ratify_shared::db::chunks::OutcomeRows;
-use ratify_shared::db::history::HistoryRows;
-use ratify_shared::db::transactions::StateUpdates;
 use sqlx::{PgConnection, PgPool};
 
 use super::{complete, load, not_found, push_outcome, release_and_commit, ChunkId, ChunkResult, Conflict, Loaded};

@@ -17,16 +17,16 @@ mod isolate;
 use ratify_domain::ids::AdvertiserId;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use crate::db;
+use crate::db::chunks::{Documents, OutcomeRow, OutcomeRows};
+use crate::db::history::HistoryRows;
+use crate::db::transactions::{CorruptState, StateUpdates};
 use anyhow::Context;
 use chrono::Utc;
 use ratify_domain::apply::{apply, TransactionState};
 use ratify_domain::batch::{Command, Echo};
 use ratify_domain::commission::Rate;
 use ratify_domain::job::{JobItem, OutcomeCode, Plan};
-use ratify_shared::db;
-use ratify_shared::db::chunks::{Documents, OutcomeRow, OutcomeRows};
-use ratify_shared::db::history::HistoryRows;
-use ratify_shared::db::transactions::{CorruptState, StateUpdates};
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
@@ -38,6 +38,13 @@ pub use isolate::apply_chunk_isolating;
 #[derive(Debug, thiserror::Error)]
 #[error("a transaction of the chunk changed concurrently; the chunk will be applied again")]
 pub struct Conflict;
+
+/// Whether an error is no fault of the chunk: Postgres is away, or another transaction
+/// changed one of its transactions first (a conflict, or a deadlock Postgres broke).
+/// Applying it again later can succeed.
+pub fn not_the_chunks_fault(error: &anyhow::Error) -> bool {
+    error.is::<Conflict>() || error.downcast_ref::<sqlx::Error>().is_some_and(db::is_transient)
+}
 
 /// What happened to a chunk.
 #[derive(Debug, Clone, PartialEq)]
