@@ -22,15 +22,29 @@ pub fn parse_items(elements: &[&RawValue]) -> Vec<ParsedItem> {
     elements.iter().map(|raw| parse_item(raw)).collect()
 }
 
+/// A job's items: as a request parsed them (references still to resolve), or as an
+/// earlier job planned them (a retry).
+pub enum Items {
+    Parsed(Vec<ParsedItem>),
+    Planned(Vec<JobItem>),
+}
+
 /// What a request asks to store: its items, how to chunk them, and what names the job.
 pub struct Submission<'a> {
     pub advertiser_id: AdvertiserId,
-    pub items: Vec<ParsedItem>,
+    pub items: Items,
     pub limits: ChunkLimits,
     pub key: Option<&'a str>,
     pub hash: &'a [u8],
     pub label: Option<&'a str>,
+    /// Outcomes only: nothing is written to the transactions.
+    pub dry_run: bool,
+    /// The job whose `[500]` items this one applies again; it is linked back, once.
+    pub retry_of: Option<Uuid>,
 }
+
+/// Another request retried the job first: the caller answers with that retry.
+pub const ALREADY_RETRIED: &str = "ALREADY_RETRIED";
 
 /// A job stored in Postgres, its chunks not yet handed to the broker.
 pub struct Stored {
@@ -59,7 +73,7 @@ pub async fn accept(state: &AppState, submission: Submission<'_>) -> Result<Uuid
 /// Stores the job and its chunks in one Postgres transaction: from its commit the job is
 /// durable, and the relay publishes any chunk nobody else does.
 pub async fn store(state: &AppState, submission: Submission<'_>) -> Result<Stored, ApiError> {
-    let Submission { advertiser_id, items, limits, key, hash, label } = submission;
+    let Submission { advertiser_id, items, limits, key, hash, label, dry_run, retry_of } = submission;
     let mut tx = state.pool.begin().await?;
     if let Some(key) = key {
         if let Some(existing) = db::jobs::find_by_key(&mut tx, advertiser_id, key).await? {
@@ -75,7 +89,10 @@ pub async fn store(state: &AppState, submission: Submission<'_>) -> Result<Store
             }
         }
     }
-    let planned = plan(&mut tx, advertiser_id, items).await?;
+    let planned = match items {
+        Items::Parsed(items) => plan(&mut tx, advertiser_id, items).await?,
+        Items::Planned(items) => items,
+    };
     let count = planned.len();
     let chunks = split_into_chunks(planned, limits);
     let job_id = Uuid::new_v4();
@@ -95,6 +112,8 @@ pub async fn store(state: &AppState, submission: Submission<'_>) -> Result<Store
         idempotency_key: key,
         request_hash: Some(hash),
         label,
+        dry_run,
+        retry_of,
     };
     if let Err(e) = db::jobs::insert(&mut tx, advertiser_id, &job).await {
         // Another request with the same key committed first: answer as a replay would.
@@ -103,6 +122,11 @@ pub async fn store(state: &AppState, submission: Submission<'_>) -> Result<Store
             return Box::pin(replay(state, advertiser_id, key.unwrap_or_default(), hash)).await.map(Stored::existing);
         }
         return Err(e.into());
+    }
+    if let Some(first) = retry_of {
+        if !db::jobs::mark_retried(&mut tx, advertiser_id, first, job_id).await? {
+            return Err(ApiError::Conflict(ALREADY_RETRIED, format!("job {first} was retried by another request")));
+        }
     }
     // A few chunks per statement: one statement's parameters stay in the connection's
     // buffer at their largest size for as long as the connection lives.

@@ -86,6 +86,10 @@ pub fn job(row: &JobRow) -> JobView {
         creation_date: instant(row.created_at),
         completion_date: row.completion_date.map(instant),
         label: row.label.clone(),
+        dry_run: row.dry_run,
+        cancelled: row.cancelled,
+        retry_of: row.retry_of,
+        retried_by: row.retried_by,
     }
 }
 

@@ -10,7 +10,10 @@
 //! - [`give_up_chunk`] (`give_up`), for a chunk RabbitMQ dead-lettered: items that
 //!   were to be applied end `[500]`, outcomes decided at submit keep their codes, and a
 //!   last resort records what no item's content can break.
+//!
+//! And one way to end a job early: [`cancel_job`] (`cancel`).
 
+mod cancel;
 mod give_up;
 mod isolate;
 
@@ -30,6 +33,7 @@ use ratify_domain::job::{JobItem, OutcomeCode, Plan};
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
+pub use cancel::{cancel_job, Cancel};
 pub use give_up::give_up_chunk;
 pub use isolate::apply_chunk_isolating;
 
@@ -101,6 +105,8 @@ struct Loaded {
     /// The chunk's transactions whose stored state cannot be read.
     corrupt: HashMap<i64, CorruptState>,
     rates: HashMap<String, Rate>,
+    /// The job is a dry run: compute the outcomes, write no transaction and no history.
+    dry_run: bool,
 }
 
 /// A chunk's Postgres transaction, with the chunk row locked for the rest of it.
@@ -159,7 +165,7 @@ async fn load(
         }
         _ => HashMap::new(),
     };
-    Ok(Ok((tx, Loaded { items, states, corrupt, rates })))
+    Ok(Ok((tx, Loaded { items, states, corrupt, rates, dry_run: chunk.dry_run })))
 }
 
 /// Records the chunk's outcomes, marks it done and commits (see [`finish_and_commit`]).
@@ -220,7 +226,7 @@ async fn finish_job(pool: &PgPool, id: ChunkId) -> sqlx::Result<Option<f64>> {
 /// The hot path: the chunk's items applied in memory, then one statement each for the
 /// new states, the history and the outcomes.
 pub async fn apply_chunk(pool: &PgPool, id: ChunkId) -> anyhow::Result<ChunkResult> {
-    let (mut tx, Loaded { items, mut states, corrupt, rates }) = match load(pool, id).await? {
+    let (mut tx, Loaded { items, mut states, corrupt, rates, dry_run }) = match load(pool, id).await? {
         Ok(loaded) => loaded,
         Err(result) => return Ok(result),
     };
@@ -270,7 +276,8 @@ pub async fn apply_chunk(pool: &PgPool, id: ChunkId) -> anyhow::Result<ChunkResu
     }
     // The arrays are in id order (`changed` is a BTreeSet), so concurrent chunks tend to
     // meet rows in the same order; a deadlock Postgres breaks is retried like a conflict.
-    if !history.is_empty() {
+    // A dry run's items saw each other's changes in memory; none of them is stored.
+    if !history.is_empty() && !dry_run {
         let history_id = db::history::next_id(&mut tx).await?;
         let written = db::transactions::update_states(&mut tx, id.advertiser_id, &updates, history_id).await?;
         if written.len() != updates.ids.len() {

@@ -13,7 +13,7 @@ pub const HTTP_DURATION: &str = "ratify_http_request_duration_seconds";
 /// Jobs and items accepted by the api.
 pub const JOBS_ACCEPTED: &str = "ratify_jobs_accepted_total";
 pub const ITEMS_ACCEPTED: &str = "ratify_items_accepted_total";
-/// Items given their outcome, by `code` (200, 304, 400, 404, 422, 500).
+/// Items given their outcome, by `code` (200, 304, 400, 404, 409, 422, 500).
 pub const ITEMS_PROCESSED: &str = "ratify_items_processed_total";
 /// Chunks handled, by `lane` and `result` (applied, duplicate, missing, failed).
 pub const CHUNKS: &str = "ratify_chunks_total";

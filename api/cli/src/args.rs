@@ -80,6 +80,9 @@ pub struct SubmitArgs {
     /// With --wait: give up waiting after this many seconds.
     #[arg(long, value_name = "SECS", default_value_t = 3600)]
     pub timeout: u64,
+    /// A dry run: every action gets the outcome it would get now; nothing is changed.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Args)]
@@ -116,11 +119,15 @@ pub enum Action {
 }
 
 #[derive(Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct JobArgs {
+    #[command(subcommand)]
+    pub control: Option<JobControl>,
     /// The jobId that submit printed.
-    pub id: String,
-    #[arg(long, env = "RATIFY_ADVERTISER")]
-    pub advertiser: i64,
+    #[arg(required = true)]
+    pub id: Option<String>,
+    #[arg(long, env = "RATIFY_ADVERTISER", required = true)]
+    pub advertiser: Option<i64>,
     /// List the failed items.
     #[arg(long, conflicts_with = "all")]
     pub errors: bool,
@@ -130,6 +137,23 @@ pub struct JobArgs {
     /// List the items as CSV (all of them unless --errors); reads back as a submit file.
     #[arg(long, conflicts_with = "json")]
     pub csv: bool,
+}
+
+/// What `ratify job` can do to a job.
+#[derive(Subcommand)]
+pub enum JobControl {
+    /// Cancel a job: items not applied yet end [409 CANCELLED]; prints the job.
+    Cancel(JobRef),
+    /// Make a new job of the items that ended [500]; prints its jobId.
+    Retry(JobRef),
+}
+
+#[derive(Args)]
+pub struct JobRef {
+    /// The job's id.
+    pub id: String,
+    #[arg(long, env = "RATIFY_ADVERTISER")]
+    pub advertiser: i64,
 }
 
 #[derive(Args)]

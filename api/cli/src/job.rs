@@ -1,9 +1,9 @@
-//! `ratify job` (one job: its summary, or its failed or all items as JSON or CSV) and
-//! `ratify jobs` (the advertiser's recent jobs, newest first, page by page).
+//! `ratify job` (one job: its summary, or its failed or all items as JSON or CSV; `cancel`
+//! and `retry`) and `ratify jobs` (the advertiser's recent jobs, newest first, page by page).
 
 use std::io::Write;
 
-use ratify_wire::{JobPage, JobState, JobStatus, JobView};
+use ratify_wire::{Accepted, JobPage, JobState, JobStatus, JobView};
 use reqwest::Method;
 
 use crate::client::Api;
@@ -99,4 +99,30 @@ pub async fn list(api: &Api, advertiser: i64, limit: Option<u32>, all_pages: boo
             }
         }
     }
+}
+
+/// `ratify job cancel`: prints the job as the cancel left it.
+pub async fn cancel(api: &Api, advertiser: i64, job_id: &str, json: bool) -> Result<u8, CliError> {
+    let path = format!("/advertisers/{advertiser}/transactions/jobs/{job_id}/cancel");
+    let job: JobView = api.json(api.request(Method::POST, &path), None).await?;
+    let mut out = std::io::stdout().lock();
+    if json {
+        output::json(&mut out, &job)?;
+    } else {
+        output::job_summary(&mut out, &job)?;
+    }
+    Ok(exit::APPLIED)
+}
+
+/// `ratify job retry`: prints the new job's id (the same on every retry of one job).
+pub async fn retry(api: &Api, advertiser: i64, job_id: &str, json: bool) -> Result<u8, CliError> {
+    let path = format!("/advertisers/{advertiser}/transactions/jobs/{job_id}/retry");
+    let accepted: Accepted = api.json(api.request(Method::POST, &path), None).await?;
+    let mut out = std::io::stdout().lock();
+    if json {
+        output::json(&mut out, &accepted)?;
+    } else {
+        writeln!(out, "{}", accepted.job_id)?;
+    }
+    Ok(exit::APPLIED)
 }

@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use clap::{CommandFactory, Parser};
 
-use crate::args::{AdvertiserCommand, Cli, Command, GroupCommand, TokenCommand};
+use crate::args::{AdvertiserCommand, Cli, Command, GroupCommand, JobArgs, JobControl, TokenCommand};
 use crate::client::Api;
 use crate::error::{exit, CliError};
 
@@ -64,16 +64,26 @@ async fn run(cli: Cli) -> Result<u8, CliError> {
                 wait: args.wait,
                 timeout: Duration::from_secs(args.timeout),
                 json,
+                dry_run: args.dry_run,
             };
             submit::run(&user()?, submit).await
         }
+        Command::Job(JobArgs { control: Some(JobControl::Cancel(job)), .. }) => {
+            job::cancel(&user()?, job.advertiser, &job.id, json).await
+        }
+        Command::Job(JobArgs { control: Some(JobControl::Retry(job)), .. }) => {
+            job::retry(&user()?, job.advertiser, &job.id, json).await
+        }
         Command::Job(args) => {
+            let (Some(id), Some(advertiser)) = (&args.id, args.advertiser) else {
+                return Err(CliError::Usage("ratify job needs a jobId and --advertiser".to_owned()));
+            };
             let items = match (args.errors, args.all) {
                 (true, _) => job::Items::Errors,
                 (_, true) => job::Items::All,
                 _ => job::Items::None,
             };
-            job::show(&user()?, args.advertiser, &args.id, items, args.csv, json).await
+            job::show(&user()?, advertiser, id, items, args.csv, json).await
         }
         Command::Validate(args) => {
             let validate = validate::Validate {

@@ -21,7 +21,22 @@ pub fn job_summary(out: &mut impl Write, job: &JobView) -> std::io::Result<()> {
     writeln!(out, "processed     {}", job.processed_count)?;
     writeln!(out, "errors        {}", job.error_count)?;
     writeln!(out, "created       {}", job.creation_date)?;
-    writeln!(out, "completed     {}", job.completion_date.as_deref().unwrap_or("-"))
+    writeln!(out, "completed     {}", job.completion_date.as_deref().unwrap_or("-"))?;
+    if let Some(label) = &job.label {
+        writeln!(out, "label         {label}")?;
+    }
+    for (flag, word) in [(job.dry_run, "dry run: nothing was changed"), (job.cancelled, "cancelled")] {
+        if flag {
+            writeln!(out, "note          {word}")?;
+        }
+    }
+    if let Some(first) = job.retry_of {
+        writeln!(out, "retry of      {first}")?;
+    }
+    if let Some(retry) = job.retried_by {
+        writeln!(out, "retried by    {retry}")?;
+    }
+    Ok(())
 }
 
 /// How many items got each outcome code, in code order (`[200 OK]` first).
@@ -133,6 +148,10 @@ mod tests {
             creation_date: "2026-11-14T10:15:00.123Z".into(),
             completion_date: None,
             label: None,
+            dry_run: false,
+            cancelled: false,
+            retry_of: None,
+            retried_by: None,
         }
     }
 

@@ -25,6 +25,8 @@ pub struct Submit<'a> {
     pub wait: bool,
     pub timeout: Duration,
     pub json: bool,
+    /// `?dryRun=true`: outcomes only, nothing changed.
+    pub dry_run: bool,
 }
 
 /// How often `--wait` asks for the job.
@@ -43,11 +45,16 @@ pub async fn run(api: &Api, args: Submit<'_>) -> Result<u8, CliError> {
     let mut out = std::io::stdout().lock();
     let mut job_ids = Vec::with_capacity(parts.len());
     for part in parts {
-        let request = api
+        let mut request = api
             .request(Method::POST, &format!("/advertisers/{}/transactions/batch", args.advertiser))
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header("Idempotency-Key", &part.idempotency_key)
-            .body(part.body);
+            .header(reqwest::header::CONTENT_TYPE, "application/json");
+        // A dry run of a file is another request than the file itself: its own key.
+        request = if args.dry_run {
+            request.query(&[("dryRun", "true")]).header("Idempotency-Key", format!("dry-run:{}", part.idempotency_key))
+        } else {
+            request.header("Idempotency-Key", &part.idempotency_key)
+        };
+        let request = request.body(part.body);
         let accepted: Accepted = api.json(request, None).await.map_err(|e| accepted_so_far(e, &job_ids))?;
         if !args.json {
             writeln!(out, "{}", accepted.job_id)?;

@@ -265,6 +265,10 @@ pub async fn one(
                 dt { "Advertiser" } dd { (aid) }
                 dt { "Job" } dd { code { (id) } }
                 @if let Some(label) = &job.label { dt { "Label" } dd { (label) } }
+                @if job.dry_run { dt { "Dry run" } dd { "yes: outcomes only, no transaction was changed" } }
+                @if job.cancelled { dt { "Cancelled" } dd { "yes: items not applied by then are [409 CANCELLED]" } }
+                @if let Some(first) = job.retry_of { dt { "Retry of" } dd { a href={"/console/jobs/" (aid) "/" (first)} { (first) } } }
+                @if let Some(retry) = job.retried_by { dt { "Retried by" } dd { a href={"/console/jobs/" (aid) "/" (retry)} { (retry) } } }
                 dt { "Processed" } dd { span data-field="processed" { (job.processed_count) } " of " (job.transaction_count) }
                 dt { "Errors" } dd { span data-field="errors" { (job.error_count) } }
                 dt { "Created" } dd { (views::instant(job.created_at)) }
@@ -287,7 +291,7 @@ pub async fn one(
         h2 { "Errors" }
         nav.pager aria-label="Filter the errors by code" {
             a href=(base) aria-current=[code.is_none().then_some("page")] { "All errors" }
-            @for c in [400, 404, 422, 500] {
+            @for c in [400, 404, 409, 422, 500] {
                 a href={(base) "?code=" (c)} aria-current=[(code == Some(c)).then_some("page")] { (label(c)) }
             }
         }

@@ -112,11 +112,13 @@ pub async fn act(
     let hash = Sha256::new().chain_update(b"action\0").chain_update(id.as_bytes()).chain_update(&bytes).finalize();
     let submission = Submission {
         advertiser_id,
-        items: vec![parsed],
+        items: submit::Items::Parsed(vec![parsed]),
         limits: ChunkLimits { items: 1, bytes: state.config.chunk_bytes },
         key: key.as_deref(),
         hash: &hash,
         label: label.as_deref(),
+        dry_run: false,
+        retry_of: None,
     };
     let stored = submit::store(&state, submission).await?;
     let job_id = stored.job_id;

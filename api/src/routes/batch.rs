@@ -7,16 +7,28 @@ use axum::Json;
 use ratify_domain::batch::array::{self, ArrayError, ElementCounter};
 use ratify_domain::ids::AdvertiserId;
 use ratify_wire::{Accepted, BatchAction, ErrorBody};
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use utoipa::IntoParams;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::{is_json, read_body_with, Path};
+use crate::extract::{is_json, read_body_with, Path, Query};
 use crate::state::AppState;
 use crate::submit;
 
 const MAX_KEY_LEN: usize = 255;
 const MAX_LABEL_CHARS: usize = 100;
+
+#[derive(Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchParams {
+    /// `true`: a dry run. Every item gets the outcome it would get against the current state
+    /// (items of one transaction see each other's effect, in array order); no transaction
+    /// changes and no history is written. The job says `"dryRun": true`.
+    #[param(value_type = bool, required = false, default = false)]
+    dry_run: Option<String>,
+}
 
 /// Submits a batch of actions; answers at once with the job that applies them. A malformed
 /// element does not sink the batch: it becomes that item's `[400 BAD_REQUEST]` outcome.
@@ -27,6 +39,7 @@ const MAX_LABEL_CHARS: usize = 100;
     security(("advertiser_token" = [])),
     params(
         ("aid" = i64, Path, description = "The advertiser's id."),
+        BatchParams,
         ("Idempotency-Key" = Option<String>, Header, nullable = false,
             description = "1 to 255 printable ASCII characters. The same key from the same advertiser within 24 \
                 hours returns the first `jobId` and creates nothing; with a different body it is a `422`."),
@@ -64,10 +77,16 @@ pub async fn submit_batch(
     caller: Caller,
     State(state): State<AppState>,
     Path(advertiser_id): Path<AdvertiserId>,
+    Query(params): Query<BatchParams>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Accepted>, ApiError> {
     caller.require(advertiser_id)?;
+    let dry_run = match params.dry_run.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => return Err(ApiError::bad_request(format!("dryRun {other:?} must be true or false"))),
+    };
     if !is_json(&headers) {
         return Err(ApiError::UnsupportedMediaType);
     }
@@ -105,14 +124,28 @@ pub async fn submit_batch(
         if elements.is_empty() {
             return Err(ApiError::bad_request("the batch is empty: send at least one action"));
         }
-        let hash = Sha256::digest(&bytes).to_vec();
+        // A dry run of a body is another request than the body itself.
+        let hash = if dry_run {
+            Sha256::new().chain_update(b"dry run\0").chain_update(&bytes).finalize()
+        } else {
+            Sha256::digest(&bytes)
+        };
+        let hash = hash.to_vec();
         Ok((submit::parse_items(&elements), hash))
     })
     .await
     .map_err(|e| ApiError::Internal(e.into()))??;
     let (items, hash) = parsed;
-    let submission =
-        submit::Submission { advertiser_id, items, limits, key: key.as_deref(), hash: &hash, label: label.as_deref() };
+    let submission = submit::Submission {
+        advertiser_id,
+        items: submit::Items::Parsed(items),
+        limits,
+        key: key.as_deref(),
+        hash: &hash,
+        label: label.as_deref(),
+        dry_run,
+        retry_of: None,
+    };
     let job_id = submit::accept(&state, submission).await?;
     Ok(Json(Accepted { job_id }))
 }

@@ -30,7 +30,7 @@ pub async fn get_page(
         Some(c) => {
             Some(c.parse().ok().and_then(OutcomeCode::from_status).map(OutcomeCode::status).ok_or_else(|| {
                 ApiError::bad_request(format!(
-                    "code {c:?} is not an outcome's code: use 200, 304, 400, 404, 422 or 500"
+                    "code {c:?} is not an outcome's code: use 200, 304, 400, 404, 409, 422 or 500"
                 ))
             })?)
         }

@@ -345,6 +345,10 @@ mod tests {
             creation_date: "2026-11-14T10:15:00.123Z".to_owned(),
             completion_date: None,
             label: Some("cutoff 15th".to_owned()),
+            dry_run: true,
+            cancelled: true,
+            retry_of: Some(Uuid::nil()),
+            retried_by: None,
         };
         let item = |index, code| OutcomeView {
             index,

@@ -8,6 +8,7 @@ pub mod admin;
 pub mod admin_jobs;
 pub mod batch;
 pub mod docs;
+pub mod job_control;
 pub mod job_pages;
 pub mod jobs;
 pub mod ops;
@@ -44,6 +45,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(batch::submit_batch))
         .routes(routes!(jobs::list_jobs))
         .routes(routes!(jobs::get_job))
+        .routes(routes!(job_control::cancel))
+        .routes(routes!(job_control::retry))
         .routes(routes!(transactions::get_one))
         .routes(routes!(actions::act))
 }

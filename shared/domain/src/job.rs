@@ -21,6 +21,8 @@ pub enum OutcomeCode {
     BadRequest,
     #[serde(rename = "[404 NOT_FOUND]")]
     NotFound,
+    #[serde(rename = "[409 CANCELLED]")]
+    Cancelled,
     #[serde(rename = "[422 UNPROCESSABLE_ENTITY]")]
     Unprocessable,
     #[serde(rename = "[500 INTERNAL_SERVER_ERROR]")]
@@ -28,11 +30,12 @@ pub enum OutcomeCode {
 }
 
 impl OutcomeCode {
-    pub const ALL: [OutcomeCode; 6] = [
+    pub const ALL: [OutcomeCode; 7] = [
         OutcomeCode::Ok,
         OutcomeCode::NotModified,
         OutcomeCode::BadRequest,
         OutcomeCode::NotFound,
+        OutcomeCode::Cancelled,
         OutcomeCode::Unprocessable,
         OutcomeCode::Internal,
     ];
@@ -43,6 +46,7 @@ impl OutcomeCode {
             OutcomeCode::NotModified => 304,
             OutcomeCode::BadRequest => 400,
             OutcomeCode::NotFound => 404,
+            OutcomeCode::Cancelled => 409,
             OutcomeCode::Unprocessable => 422,
             OutcomeCode::Internal => 500,
         }
@@ -59,6 +63,7 @@ impl OutcomeCode {
             OutcomeCode::NotModified => "[304 NOT_MODIFIED]",
             OutcomeCode::BadRequest => "[400 BAD_REQUEST]",
             OutcomeCode::NotFound => "[404 NOT_FOUND]",
+            OutcomeCode::Cancelled => "[409 CANCELLED]",
             OutcomeCode::Unprocessable => "[422 UNPROCESSABLE_ENTITY]",
             OutcomeCode::Internal => "[500 INTERNAL_SERVER_ERROR]",
         }
@@ -119,6 +124,7 @@ mod stored_code {
             OutcomeCode::NotModified => "NotModified",
             OutcomeCode::BadRequest => "BadRequest",
             OutcomeCode::NotFound => "NotFound",
+            OutcomeCode::Cancelled => "Cancelled",
             OutcomeCode::Unprocessable => "Unprocessable",
             OutcomeCode::Internal => "Internal",
         }

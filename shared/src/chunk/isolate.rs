@@ -44,7 +44,7 @@ pub(super) async fn in_savepoint<T>(
 
 /// Applies a chunk item by item, isolating any item whose write fails.
 pub async fn apply_chunk_isolating(pool: &PgPool, id: ChunkId) -> anyhow::Result<ChunkResult> {
-    let (mut tx, Loaded { items, mut states, corrupt, rates }) = match load(pool, id).await? {
+    let (mut tx, Loaded { items, mut states, corrupt, rates, dry_run }) = match load(pool, id).await? {
         Ok(loaded) => loaded,
         Err(result) => return Ok(result),
     };
@@ -75,7 +75,12 @@ pub async fn apply_chunk_isolating(pool: &PgPool, id: ChunkId) -> anyhow::Result
         };
         let mut next = state.clone();
         let applied = apply(&mut next, command, &rates, now);
-        let Some(change) = applied.change else {
+        let change = match applied.change {
+            // A dry run writes nothing: the item's outcome is what it would be.
+            Some(_) if dry_run => None,
+            change => change,
+        };
+        let Some(change) = change else {
             *state = next;
             let tid = Some(transaction_id);
             push_outcome(&mut outcomes, item.index, &item.echo, applied.code, applied.description, tid);

@@ -6,14 +6,15 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-/// A locked chunk: its items as JSON text, whether it was already applied, and the
-/// chunk it continues.
+/// A locked chunk: its items as JSON text, whether it was already applied, the chunk it
+/// continues, and whether its job is a dry run.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LockedChunk {
     pub items: String,
     pub item_count: i32,
     pub done: bool,
     pub after_chunk: Option<i32>,
+    pub dry_run: bool,
 }
 
 /// Locks a chunk row for the rest of the transaction. Two deliveries of the same chunk
@@ -25,8 +26,9 @@ pub async fn lock(
     chunk_no: i32,
 ) -> sqlx::Result<Option<LockedChunk>> {
     sqlx::query_as(
-        "SELECT items, item_count, done_at IS NOT NULL AS done, after_chunk FROM job_chunks
-         WHERE advertiser_id = $1 AND job_id = $2 AND chunk_no = $3 FOR UPDATE",
+        "SELECT c.items, c.item_count, c.done_at IS NOT NULL AS done, c.after_chunk, j.dry_run
+         FROM job_chunks c JOIN jobs j ON j.advertiser_id = c.advertiser_id AND j.id = c.job_id
+         WHERE c.advertiser_id = $1 AND c.job_id = $2 AND c.chunk_no = $3 FOR UPDATE OF c",
     )
     .bind(advertiser_id)
     .bind(job_id)
@@ -324,4 +326,46 @@ pub async fn stalled(
     .bind(limit)
     .fetch_all(conn)
     .await
+}
+
+/// Locks the chunks of a job that are not done, in chunk order (the order workers lock a
+/// chunk and then its continuations, so the two never deadlock), waiting for those being
+/// applied: a chunk a worker commits meanwhile is done and not returned.
+pub async fn lock_undone(conn: &mut PgConnection, advertiser_id: AdvertiserId, job_id: Uuid) -> sqlx::Result<Vec<i32>> {
+    sqlx::query_scalar(
+        "SELECT chunk_no FROM job_chunks WHERE advertiser_id = $1 AND job_id = $2 AND done_at IS NULL
+         ORDER BY chunk_no FOR UPDATE",
+    )
+    .bind(advertiser_id)
+    .bind(job_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// A chunk's items as stored (a JSON array of job items).
+pub async fn items(
+    conn: &mut PgConnection,
+    advertiser_id: AdvertiserId,
+    job_id: Uuid,
+    chunk_no: i32,
+) -> sqlx::Result<String> {
+    sqlx::query_scalar("SELECT items FROM job_chunks WHERE advertiser_id = $1 AND job_id = $2 AND chunk_no = $3")
+        .bind(advertiser_id)
+        .bind(job_id)
+        .bind(chunk_no)
+        .fetch_one(conn)
+        .await
+}
+
+/// Every chunk's items of a job, in chunk order, as stored.
+pub async fn all_items(
+    conn: &mut PgConnection,
+    advertiser_id: AdvertiserId,
+    job_id: Uuid,
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar("SELECT items FROM job_chunks WHERE advertiser_id = $1 AND job_id = $2 ORDER BY chunk_no")
+        .bind(advertiser_id)
+        .bind(job_id)
+        .fetch_all(conn)
+        .await
 }

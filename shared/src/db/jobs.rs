@@ -17,6 +17,10 @@ pub struct JobRow {
     pub completion_date: Option<DateTime<Utc>>,
     pub label: Option<String>,
     pub advertiser_id: AdvertiserId,
+    pub dry_run: bool,
+    pub cancelled: bool,
+    pub retry_of: Option<Uuid>,
+    pub retried_by: Option<Uuid>,
 }
 
 /// A job's columns as [`JobRow`] reads them, from `jobs j`. A finished job's row holds its
@@ -31,7 +35,7 @@ const JOB_COLUMNS: &str = "j.id,
     CASE WHEN j.status = 'DONE' THEN j.error_count ELSE p.errors END AS error_count,
     j.created_at,
     CASE WHEN j.status = 'DONE' THEN j.completion_date WHEN p.pending = 0 THEN p.last END AS completion_date,
-    j.label, j.advertiser_id";
+    j.label, j.advertiser_id, j.dry_run, j.cancelled_at IS NOT NULL AS cancelled, j.retry_of, j.retried_by";
 
 /// The chunk sums [`JOB_COLUMNS`] reads as `p`, for a job `j` not finished.
 const PROGRESS: &str = "LEFT JOIN LATERAL (
@@ -85,13 +89,18 @@ pub struct NewJob<'a> {
     pub idempotency_key: Option<&'a str>,
     pub request_hash: Option<&'a [u8]>,
     pub label: Option<&'a str>,
+    /// Outcomes only: no transaction changes, no history.
+    pub dry_run: bool,
+    /// The job whose `[500]` items this one applies again.
+    pub retry_of: Option<Uuid>,
 }
 
 /// Inserts a job. Fails with a unique violation if its idempotency key is taken.
 pub async fn insert(conn: &mut PgConnection, advertiser_id: AdvertiserId, job: &NewJob<'_>) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO jobs (advertiser_id, id, transaction_count, chunk_count, idempotency_key, request_hash, label)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO jobs (advertiser_id, id, transaction_count, chunk_count, idempotency_key, request_hash, label,
+                           dry_run, retry_of)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(advertiser_id)
     .bind(job.id)
@@ -100,6 +109,8 @@ pub async fn insert(conn: &mut PgConnection, advertiser_id: AdvertiserId, job: &
     .bind(job.idempotency_key)
     .bind(job.request_hash)
     .bind(job.label)
+    .bind(job.dry_run)
+    .bind(job.retry_of)
     .execute(conn)
     .await?;
     Ok(())
@@ -306,4 +317,55 @@ pub fn outcome_documents_sql(errors_only: bool) -> &'static str {
          WHERE advertiser_id = $1 AND job_id = $2 AND done_at IS NOT NULL AND outcomes IS NOT NULL
          ORDER BY first_index, chunk_no"
     }
+}
+
+/// A job's row locked for a change of its own (a cancel, a retry): whether its row says
+/// `DONE`, and its cancel and retry marks.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LockedJob {
+    pub status: JobState,
+    pub cancelled: bool,
+    pub retried_by: Option<Uuid>,
+}
+
+pub async fn lock(
+    conn: &mut PgConnection,
+    advertiser_id: AdvertiserId,
+    job_id: Uuid,
+) -> sqlx::Result<Option<LockedJob>> {
+    sqlx::query_as(
+        "SELECT status, cancelled_at IS NOT NULL AS cancelled, retried_by FROM jobs
+         WHERE advertiser_id = $1 AND id = $2 FOR UPDATE",
+    )
+    .bind(advertiser_id)
+    .bind(job_id)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn mark_cancelled(conn: &mut PgConnection, advertiser_id: AdvertiserId, job_id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("UPDATE jobs SET cancelled_at = now() WHERE advertiser_id = $1 AND id = $2 AND cancelled_at IS NULL")
+        .bind(advertiser_id)
+        .bind(job_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Links a job to the job that retries its `[500]` items, unless another is linked
+/// already (`false`).
+pub async fn mark_retried(
+    conn: &mut PgConnection,
+    advertiser_id: AdvertiserId,
+    job_id: Uuid,
+    retry: Uuid,
+) -> sqlx::Result<bool> {
+    let linked =
+        sqlx::query("UPDATE jobs SET retried_by = $3 WHERE advertiser_id = $1 AND id = $2 AND retried_by IS NULL")
+            .bind(advertiser_id)
+            .bind(job_id)
+            .bind(retry)
+            .execute(conn)
+            .await?;
+    Ok(linked.rows_affected() == 1)
 }

@@ -35,6 +35,20 @@ pub struct JobView {
     /// The batch's `X-Job-Label`, when it had one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    /// Present (`true`) for a dry run: the outcomes are what the actions would get; no
+    /// transaction was changed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dry_run: bool,
+    /// Present (`true`) when the job was cancelled: items of chunks not applied by then are
+    /// `[409 CANCELLED]`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cancelled: bool,
+    /// The job whose `[500]` items this job applies again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_of: Option<Uuid>,
+    /// The job that applies this job's `[500]` items again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retried_by: Option<Uuid>,
 }
 
 /// Which item outcomes `GET .../jobs/{job_id}` adds.

@@ -26,6 +26,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/advertisers/{aid}/transactions/batch"),
     ("GET", "/advertisers/{aid}/transactions/jobs"),
     ("GET", "/advertisers/{aid}/transactions/jobs/{job_id}"),
+    ("POST", "/advertisers/{aid}/transactions/jobs/{job_id}/cancel"),
+    ("POST", "/advertisers/{aid}/transactions/jobs/{job_id}/retry"),
 ];
 
 const METHODS: [&str; 5] = ["get", "put", "post", "delete", "patch"];

@@ -9,6 +9,7 @@ mod actions;
 mod admin;
 mod batch;
 mod health;
+mod job_control;
 mod jobs;
 mod paging;
 mod reading;

@@ -1,5 +1,5 @@
-//! `ratify validate`: one action on one transaction now, its outcome printed and in the
-//! exit code.
+//! `ratify validate` (one action on one transaction now, its outcome printed and in the
+//! exit code), `ratify submit --dry-run`, `ratify job cancel` and `ratify job retry`.
 
 use ratify_tests::Stack;
 use serde_json::json;
@@ -53,4 +53,56 @@ async fn validate_applies_one_action_and_prints_its_outcome() {
     let run = ratify(url, &env, &["validate", "999999999", "approve", "--json"]).await;
     assert_eq!(run.code, REFUSED, "{run:?}");
     assert!(run.stderr.contains("TRANSACTION_NOT_FOUND"), "{run:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn submit_dry_run_and_job_cancel_and_retry() {
+    // No worker: the first job waits, to be cancelled; the dry run is applied by a worker
+    // the test starts later.
+    let mut stack = Stack::builder().workers(0).start().await;
+    let url = stack.base_url.clone();
+    let dir = work_dir(&stack);
+    stack.admin().create_advertiser(1001, "SEK", &[("DEFAULT", "percentage", json!(10))]).await;
+    let token = stack.admin().create_token(&[1001]).await;
+    let client = stack.client(&token);
+    let ids = client.record_simple(1001, "SEK", "ctl", 2).await;
+    let env = [("RATIFY_TOKEN", token.as_str()), ("RATIFY_ADVERTISER", "1001")];
+    let file = write(
+        &dir,
+        "batch.json",
+        &json!([{"action": "approve", "transaction": {"transactionId": ids[0]}},
+                {"action": "approve", "transaction": {"transactionId": ids[1]}}])
+        .to_string(),
+    );
+
+    let run = ratify(&url, &env, &["submit", &file]).await;
+    assert_eq!(run.code, APPLIED, "{run:?}");
+    let job = run.stdout.trim().to_owned();
+    let run = ratify(&url, &env, &["job", "retry", &job]).await;
+    assert_eq!(run.code, REFUSED, "{run:?}");
+    assert!(run.stderr.contains("JOB_NOT_DONE"), "{run:?}");
+    let run = ratify(&url, &env, &["job", "cancel", &job]).await;
+    assert_eq!(run.code, APPLIED, "{run:?}");
+    assert!(run.stdout.contains("status        DONE") && run.stdout.contains("cancelled"), "{run:?}");
+    let run = ratify(&url, &env, &["job", &job, "--errors", "--csv"]).await;
+    assert_eq!(run.stdout.matches("[409 CANCELLED]").count(), 2, "{run:?}");
+
+    stack.add_worker().expect("a worker");
+    let run = ratify(&url, &env, &["submit", &file, "--dry-run", "--wait"]).await;
+    assert_eq!(run.code, APPLIED, "{run:?}");
+    assert!(run.stdout.contains("[200 OK]"), "{run:?}");
+    let dry = run.stdout.lines().next().expect("the jobId").to_owned();
+    let run = ratify(&url, &env, &["job", &dry]).await;
+    assert!(run.stdout.contains("dry run"), "{run:?}");
+    assert_eq!(client.transaction(1001, ids[0]).await["commissionStatus"], "pending", "a dry run changes nothing");
+    // The same file for real is not the dry run's replay. (Its own key: with the derived
+    // one it would be the cancelled job's replay.)
+    let run = ratify(&url, &env, &["submit", &file, "--wait", "--idempotency-key", "for-real"]).await;
+    assert_eq!(run.code, APPLIED, "{run:?}");
+    assert_ne!(run.stdout.lines().next(), Some(dry.as_str()), "{run:?}");
+    assert_eq!(client.transaction(1001, ids[0]).await["commissionStatus"], "approved");
+    let real = run.stdout.lines().next().expect("the jobId").to_owned();
+    let run = ratify(&url, &env, &["job", "retry", &real]).await;
+    assert_eq!(run.code, REFUSED, "{run:?}");
+    assert!(run.stderr.contains("NOTHING_TO_RETRY"), "{run:?}");
 }
