@@ -15,9 +15,6 @@ use uuid::Uuid;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Chunks written per insert statement.
-const CHUNKS_PER_INSERT: usize = 8;
-
 pub fn parse_items(elements: &[&RawValue]) -> Vec<ParsedItem> {
     elements.iter().map(|raw| parse_item(raw)).collect()
 }
@@ -96,14 +93,8 @@ pub async fn store(state: &AppState, submission: Submission<'_>) -> Result<Store
     let count = planned.len();
     let chunks = split_into_chunks(planned, limits);
     let job_id = Uuid::new_v4();
-    let counts: Vec<i32> = chunks.iter().map(|c| c.items.len() as i32).collect();
-    let after: Vec<Option<i32>> = chunks.iter().map(|c| c.after.map(|a| a as i32)).collect();
-    let documents = chunks
-        .iter()
-        .map(|c| serde_json::to_string(&c.items))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| ApiError::Internal(e.into()))?;
-    let chunk_count = chunks.len() as i32;
+    let rows = db::jobs::ChunkRows::of(&chunks).map_err(|e| ApiError::Internal(e.into()))?;
+    let chunk_count = rows.len();
     drop(chunks);
     let job = db::jobs::NewJob {
         id: job_id,
@@ -114,6 +105,7 @@ pub async fn store(state: &AppState, submission: Submission<'_>) -> Result<Store
         label,
         dry_run,
         retry_of,
+        auto_approve: false,
     };
     if let Err(e) = db::jobs::insert(&mut tx, advertiser_id, &job).await {
         // Another request with the same key committed first: answer as a replay would.
@@ -128,24 +120,12 @@ pub async fn store(state: &AppState, submission: Submission<'_>) -> Result<Store
             return Err(ApiError::Conflict(ALREADY_RETRIED, format!("job {first} was retried by another request")));
         }
     }
-    // A few chunks per statement: one statement's parameters stay in the connection's
-    // buffer at their largest size for as long as the connection lives.
-    for (n, ((counts, documents), after)) in counts
-        .chunks(CHUNKS_PER_INSERT)
-        .zip(documents.chunks(CHUNKS_PER_INSERT))
-        .zip(after.chunks(CHUNKS_PER_INSERT))
-        .enumerate()
-    {
-        let first_no = (n * CHUNKS_PER_INSERT) as i32;
-        db::jobs::insert_chunks(&mut tx, advertiser_id, job_id, first_no, counts, documents, after).await?;
-    }
+    db::jobs::insert_all_chunks(&mut tx, advertiser_id, job_id, &rows).await?;
     tx.commit().await?;
     tracing::info!(%job_id, advertiser_id = advertiser_id.0, items = count, chunks = chunk_count, "job accepted");
     metrics::counter!(ratify_shared::metrics::JOBS_ACCEPTED).increment(1);
     metrics::counter!(ratify_shared::metrics::ITEMS_ACCEPTED).increment(count as u64);
-    // Chunks that continue another wait for it; the worker finishing that one publishes them.
-    let ready: Vec<i32> = (0..chunk_count).filter(|&n| after[n as usize].is_none()).collect();
-    Ok(Stored { job_id, chunk_count, ready })
+    Ok(Stored { job_id, chunk_count, ready: rows.ready() })
 }
 
 /// Hands a stored job's ready chunks to the broker. Never fails the request: a chunk the

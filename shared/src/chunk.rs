@@ -30,6 +30,7 @@ use ratify_domain::apply::{apply, TransactionState};
 use ratify_domain::batch::{Command, Echo};
 use ratify_domain::commission::Rate;
 use ratify_domain::job::{JobItem, OutcomeCode, Plan};
+use ratify_domain::state::HistoryAction;
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
@@ -107,6 +108,16 @@ struct Loaded {
     rates: HashMap<String, Rate>,
     /// The job is a dry run: compute the outcomes, write no transaction and no history.
     dry_run: bool,
+    /// The job is the scheduler's auto-approval.
+    auto_approve: bool,
+}
+
+/// What the history records for an item's command, in an auto-approval job or not.
+fn history_action(auto_approve: bool, command: &Command) -> HistoryAction {
+    match command {
+        Command::Approve if auto_approve => HistoryAction::AutoApprove,
+        command => command.kind().into(),
+    }
 }
 
 /// A chunk's Postgres transaction, with the chunk row locked for the rest of it.
@@ -165,7 +176,7 @@ async fn load(
         }
         _ => HashMap::new(),
     };
-    Ok(Ok((tx, Loaded { items, states, corrupt, rates, dry_run: chunk.dry_run })))
+    Ok(Ok((tx, Loaded { items, states, corrupt, rates, dry_run: chunk.dry_run, auto_approve: chunk.auto_approve })))
 }
 
 /// Records the chunk's outcomes, marks it done and commits (see [`finish_and_commit`]).
@@ -226,7 +237,7 @@ async fn finish_job(pool: &PgPool, id: ChunkId) -> sqlx::Result<Option<f64>> {
 /// The hot path: the chunk's items applied in memory, then one statement each for the
 /// new states, the history and the outcomes.
 pub async fn apply_chunk(pool: &PgPool, id: ChunkId) -> anyhow::Result<ChunkResult> {
-    let (mut tx, Loaded { items, mut states, corrupt, rates, dry_run }) = match load(pool, id).await? {
+    let (mut tx, Loaded { items, mut states, corrupt, rates, dry_run, auto_approve }) = match load(pool, id).await? {
         Ok(loaded) => loaded,
         Err(result) => return Ok(result),
     };
@@ -256,7 +267,7 @@ pub async fn apply_chunk(pool: &PgPool, id: ChunkId) -> anyhow::Result<ChunkResu
                 Some((state, _)) => {
                     let applied = apply(state, command, &rates, now);
                     if let Some(change) = applied.change {
-                        history.push(*transaction_id, item.index, command.kind(), change);
+                        history.push(*transaction_id, item.index, history_action(auto_approve, command), change);
                         changed.insert(*transaction_id);
                         if matches!(command, Command::Amend { .. }) {
                             amended.insert(*transaction_id);

@@ -16,6 +16,8 @@ pub struct WorkerConfig {
     pub retention_days: i64,
     /// Seconds between purges.
     pub purge_every_seconds: u64,
+    /// Seconds between auto-approval runs.
+    pub auto_approve_every_seconds: u64,
     /// Where Prometheus scrapes this worker (`RATIFY_METRICS_ADDR`); unset: not served.
     pub metrics_addr: Option<std::net::SocketAddr>,
 }
@@ -29,13 +31,18 @@ impl WorkerConfig {
         let concurrency = in_range("RATIFY_WORKER_CONCURRENCY", vars.var("RATIFY_WORKER_CONCURRENCY", 4)?, 1..=64)?;
         Ok(WorkerConfig {
             // Work and express lanes may each run `concurrency` chunks, plus the dead-letter
-            // lane, the relay and the purge (two).
-            common: Common::from_vars(vars, 2 * u32::from(concurrency) + 4)?,
+            // lane, the relay, the purge (two), the heartbeat and the auto-approval scheduler.
+            common: Common::from_vars(vars, 2 * u32::from(concurrency) + 6)?,
             concurrency,
             drain_seconds: in_range("RATIFY_DRAIN_SECONDS", vars.var("RATIFY_DRAIN_SECONDS", 30)?, 0..=3600)?,
             chunk_retries: in_range("RATIFY_CHUNK_RETRIES", vars.var("RATIFY_CHUNK_RETRIES", 3)?, 0..=100)?,
             metrics_addr: vars.optional("RATIFY_METRICS_ADDR")?,
             retention_days: in_range("RATIFY_RETENTION_DAYS", vars.var("RATIFY_RETENTION_DAYS", 60)?, 1..=3650)?,
+            auto_approve_every_seconds: in_range(
+                "RATIFY_AUTO_APPROVE_INTERVAL_SECONDS",
+                vars.var("RATIFY_AUTO_APPROVE_INTERVAL_SECONDS", 60)?,
+                1..=24 * 3600,
+            )?,
             purge_every_seconds: in_range(
                 "RATIFY_PURGE_INTERVAL_SECONDS",
                 vars.var("RATIFY_PURGE_INTERVAL_SECONDS", 3600)?,

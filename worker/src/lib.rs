@@ -5,9 +5,10 @@
 //! keep real processes, since what they test is a process dying.
 //!
 //! It owns the three consumer lanes (and when a chunk is retried, isolated or given up),
-//! the heartbeat and the retention purge. Rules come from `ratify-domain`; applying a
+//! the heartbeat, the retention purge and the auto-approval scheduler. Rules come from `ratify-domain`; applying a
 //! chunk (`ratify_shared::chunk`), storage and the broker from `ratify-shared`.
 
+pub mod auto_approve;
 mod config;
 mod consumer;
 mod heartbeat;
@@ -48,6 +49,12 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
         tokio::spawn(sample_process(shutdown.clone()));
         tracing::info!(%addr, "metrics on /metrics");
     }
+    let scheduler = tokio::spawn(auto_approve::run(
+        consumer.pool.clone(),
+        publisher.clone(),
+        Duration::from_secs(config.auto_approve_every_seconds),
+        shutdown.clone(),
+    ));
     let relay = tokio::spawn(outbox::relay(
         consumer.pool.clone(),
         publisher,
@@ -68,7 +75,7 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
     tracing::info!(concurrency = config.concurrency, "worker started");
     shutdown.cancelled().await;
     tracing::info!("shutting down: finishing or giving back in-flight chunks");
-    let _ = tokio::join!(work, express, dead, relay, purger, heartbeat);
+    let _ = tokio::join!(work, express, dead, relay, purger, heartbeat, scheduler);
     tracing::info!("stopped");
     Ok(())
 }

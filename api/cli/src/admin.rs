@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use ratify_wire::{AdvertiserView, CreatedToken, GroupView, NewAdvertiser, NewGroup, NewToken};
+use ratify_wire::{AdvertiserSettings, AdvertiserView, CreatedToken, GroupView, NewAdvertiser, NewGroup, NewToken};
 use reqwest::Method;
 
 use crate::client::Api;
@@ -58,6 +58,37 @@ pub async fn create_advertiser(
     writeln!(out, "advertiser {} {:?} ({}) created, commission groups:", created.id, created.name, created.currency)?;
     for group in &created.commission_groups {
         writeln!(out, "  {}", line(group))?;
+    }
+    Ok(exit::APPLIED)
+}
+
+/// A validation period: days, or never.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Period(pub Option<i32>);
+
+pub fn parse_period(text: &str) -> Result<Period, String> {
+    match text.trim() {
+        "never" => Ok(Period(None)),
+        days => match days.parse::<i32>() {
+            Ok(d) if (0..=3650).contains(&d) => Ok(Period(Some(d))),
+            _ => Err("write a number of days from 0 to 3650, or never".to_owned()),
+        },
+    }
+}
+
+/// `ratify advertiser set`: prints the advertiser's settings as they are now.
+pub async fn set_advertiser(api: &Api, id: i64, period: Option<Period>, json: bool) -> Result<u8, CliError> {
+    let body = AdvertiserSettings { validation_period_days: period.map(|p| p.0) };
+    let path = format!("/admin/advertisers/{id}");
+    let saved: AdvertiserView = api.json(api.request(Method::PATCH, &path).json(&body), None).await?;
+    let mut out = std::io::stdout().lock();
+    if json {
+        output::json(&mut out, &saved)?;
+    } else {
+        match saved.validation_period_days {
+            Some(days) => writeln!(out, "advertiser {id}: pending transactions are approved after {days} days")?,
+            None => writeln!(out, "advertiser {id}: pending transactions are never approved automatically")?,
+        }
     }
     Ok(exit::APPLIED)
 }

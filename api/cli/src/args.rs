@@ -183,6 +183,15 @@ pub enum AdvertiserCommand {
         #[arg(long = "group", value_name = "CODE:NAME:TYPE:VALUE", value_parser = crate::admin::parse_group)]
         groups: Vec<NewGroup>,
     },
+    /// Change an advertiser's settings.
+    Set {
+        #[arg(long)]
+        id: i64,
+        /// Days after its transaction date that a transaction still pending is approved by the
+        /// workers, 0 to 3650, or "never".
+        #[arg(long, value_name = "DAYS|never", value_parser = crate::admin::parse_period)]
+        validation_period_days: Option<crate::admin::Period>,
+    },
 }
 
 #[derive(Subcommand)]

@@ -107,6 +107,9 @@ async fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Advertiser(AdvertiserCommand::Create { id, name, currency, groups }) => {
             admin::create_advertiser(&admin()?, *id, name, currency, groups.clone(), json).await
         }
+        Command::Advertiser(AdvertiserCommand::Set { id, validation_period_days }) => {
+            admin::set_advertiser(&admin()?, *id, *validation_period_days, json).await
+        }
         Command::Group(GroupCommand::Set { advertiser, code, name, kind, value }) => {
             let group = admin::group(None, name, kind, value).map_err(CliError::Usage)?;
             admin::set_group(&admin()?, *advertiser, code, group, json).await

@@ -9,7 +9,9 @@ use ratify_domain::money::Currency;
 use ratify_domain::text::{self, TextKind};
 use ratify_shared::db;
 use ratify_shared::db::advertisers::GroupRow;
-use ratify_wire::{AdvertiserView, CreatedToken, ErrorBody, GroupView, NewAdvertiser, NewGroup, NewToken};
+use ratify_wire::{
+    AdvertiserSettings, AdvertiserView, CreatedToken, ErrorBody, GroupView, NewAdvertiser, NewGroup, NewToken,
+};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
@@ -111,8 +113,65 @@ pub async fn create_advertiser(
     let groups = db::advertisers::groups(&mut tx, advertiser_id).await?;
     tx.commit().await?;
     let commission_groups = groups.into_iter().map(group_view).collect::<Result<_, _>>()?;
-    let view = AdvertiserView { id: body.id, name: body.name, currency: currency.code().to_owned(), commission_groups };
+    let view = AdvertiserView {
+        id: body.id,
+        name: body.name,
+        currency: currency.code().to_owned(),
+        commission_groups,
+        validation_period_days: None,
+    };
     Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// Changes an advertiser's settings: `validationPeriodDays`, after which the workers
+/// approve a transaction still pending (null: never).
+#[utoipa::path(
+    patch,
+    path = "/admin/advertisers/{id}",
+    tag = "admin",
+    security(("admin_token" = [])),
+    params(("id" = i64, Path, description = "The advertiser's id.")),
+    request_body = AdvertiserSettings,
+    responses(
+        (status = 200, description = "The advertiser as it is now.", body = AdvertiserView),
+        (status = 400, description = "A field is invalid or unknown (`BAD_REQUEST`), or the body is not the JSON \
+            object described (`JSON_PARSE_ERROR`).", body = ErrorBody),
+        (status = 401, description = "Missing or wrong admin token.", body = ErrorBody),
+        (status = 404, description = "No such advertiser (`ADVERTISER_NOT_FOUND`), or `id` is not an integer \
+            (`NOT_FOUND`).", body = ErrorBody),
+        (status = 413, description = "The body is too large.", body = ErrorBody),
+        (status = 415, description = "The body is not sent as `application/json`.", body = ErrorBody),
+        (status = 500, description = "Internal error.", body = ErrorBody),
+        (status = 503, description = "The database is unreachable; nothing was changed. Has `Retry-After`.",
+            body = ErrorBody),
+    ),
+)]
+pub async fn patch_advertiser(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(advertiser_id): Path<AdvertiserId>,
+    Body(body): Body<AdvertiserSettings>,
+) -> Result<Json<AdvertiserView>, ApiError> {
+    let not_found = || ApiError::NotFound("ADVERTISER_NOT_FOUND", format!("advertiser {advertiser_id} does not exist"));
+    let mut tx = state.pool.begin().await?;
+    if let Some(days) = body.validation_period_days {
+        if days.is_some_and(|d| !(0..=3650).contains(&d)) {
+            return Err(ApiError::bad_request("validationPeriodDays must be 0 to 3650, or null for never"));
+        }
+        if !db::advertisers::set_validation_period(&mut tx, advertiser_id, days).await? {
+            return Err(not_found());
+        }
+    }
+    let advertiser = db::advertisers::get(&mut tx, advertiser_id).await?.ok_or_else(not_found)?;
+    let groups = db::advertisers::groups(&mut tx, advertiser_id).await?;
+    tx.commit().await?;
+    Ok(Json(AdvertiserView {
+        id: advertiser.id.0,
+        name: advertiser.name,
+        currency: advertiser.currency,
+        commission_groups: groups.into_iter().map(group_view).collect::<Result<_, _>>()?,
+        validation_period_days: advertiser.validation_period_days,
+    }))
 }
 
 /// Creates or changes one commission group of an advertiser.

@@ -37,6 +37,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(docs::asset))
         .routes(routes!(crate::metrics::render))
         .routes(routes!(admin::create_advertiser))
+        .routes(routes!(admin::patch_advertiser))
         .routes(routes!(admin::put_group))
         .routes(routes!(admin::create_token))
         .routes(routes!(admin::revoke_token))

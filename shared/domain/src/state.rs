@@ -39,7 +39,46 @@ impl CommissionStatus {
     }
 }
 
-/// What a batch item asks for, and what a history entry records was done.
+/// What a history entry records was done: an item's action, or the workers' approval of
+/// a transaction still pending past its advertiser's validation period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "kebab-case")]
+pub enum HistoryAction {
+    Approve,
+    Decline,
+    Amend,
+    AutoApprove,
+}
+
+impl HistoryAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HistoryAction::Approve => "approve",
+            HistoryAction::Decline => "decline",
+            HistoryAction::Amend => "amend",
+            HistoryAction::AutoApprove => "auto-approve",
+        }
+    }
+}
+
+impl fmt::Display for HistoryAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl From<ActionKind> for HistoryAction {
+    fn from(kind: ActionKind) -> HistoryAction {
+        match kind {
+            ActionKind::Approve => HistoryAction::Approve,
+            ActionKind::Decline => HistoryAction::Decline,
+            ActionKind::Amend => HistoryAction::Amend,
+        }
+    }
+}
+
+/// What a batch item asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "sqlx", derive(sqlx::Type))]
 #[cfg_attr(feature = "sqlx", sqlx(type_name = "text", rename_all = "lowercase"))]

@@ -15,7 +15,9 @@ use ratify_domain::batch::{Command, Echo};
 use ratify_domain::job::{OutcomeCode, Plan};
 use sqlx::{PgConnection, PgPool};
 
-use super::{complete, load, not_found, push_outcome, release_and_commit, ChunkId, ChunkResult, Conflict, Loaded};
+use super::{
+    complete, history_action, load, not_found, push_outcome, release_and_commit, ChunkId, ChunkResult, Conflict, Loaded,
+};
 
 const BARE: &str = "this outcome's description and echo could not be stored; its code stands";
 const UNREADABLE: &str = "this item's transaction has a stored state that cannot be read; it was not applied";
@@ -44,7 +46,7 @@ pub(super) async fn in_savepoint<T>(
 
 /// Applies a chunk item by item, isolating any item whose write fails.
 pub async fn apply_chunk_isolating(pool: &PgPool, id: ChunkId) -> anyhow::Result<ChunkResult> {
-    let (mut tx, Loaded { items, mut states, corrupt, rates, dry_run }) = match load(pool, id).await? {
+    let (mut tx, Loaded { items, mut states, corrupt, rates, dry_run, auto_approve }) = match load(pool, id).await? {
         Ok(loaded) => loaded,
         Err(result) => return Ok(result),
     };
@@ -102,7 +104,7 @@ pub async fn apply_chunk_isolating(pool: &PgPool, id: ChunkId) -> anyhow::Result
             Ok(new_version) => {
                 *state = next;
                 *version = new_version;
-                history.push(transaction_id, item.index, command.kind(), change);
+                history.push(transaction_id, item.index, history_action(auto_approve, command), change);
                 let tid = Some(transaction_id);
                 push_outcome(&mut outcomes, item.index, &item.echo, applied.code, applied.description, tid);
             }

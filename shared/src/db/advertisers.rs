@@ -10,6 +10,7 @@ pub struct Advertiser {
     pub id: AdvertiserId,
     pub name: String,
     pub currency: String,
+    pub validation_period_days: Option<i32>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -34,10 +35,21 @@ pub async fn insert(conn: &mut PgConnection, id: AdvertiserId, name: &str, curre
 
 /// One advertiser.
 pub async fn get(conn: &mut PgConnection, id: AdvertiserId) -> sqlx::Result<Option<Advertiser>> {
-    sqlx::query_as("SELECT id, name, currency::text AS currency FROM advertisers WHERE id = $1")
+    sqlx::query_as("SELECT id, name, currency::text AS currency, validation_period_days FROM advertisers WHERE id = $1")
         .bind(id)
         .fetch_optional(conn)
         .await
+}
+
+/// Sets an advertiser's validation period (`None`: never auto-approve); `false` when no
+/// such advertiser.
+pub async fn set_validation_period(conn: &mut PgConnection, id: AdvertiserId, days: Option<i32>) -> sqlx::Result<bool> {
+    let done = sqlx::query("UPDATE advertisers SET validation_period_days = $2 WHERE id = $1")
+        .bind(id)
+        .bind(days)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Creates or replaces a commission group.

@@ -15,6 +15,8 @@ pub struct LockedChunk {
     pub done: bool,
     pub after_chunk: Option<i32>,
     pub dry_run: bool,
+    /// The job is the scheduler's auto-approval: its changes are recorded as `auto-approve`.
+    pub auto_approve: bool,
 }
 
 /// Locks a chunk row for the rest of the transaction. Two deliveries of the same chunk
@@ -26,7 +28,7 @@ pub async fn lock(
     chunk_no: i32,
 ) -> sqlx::Result<Option<LockedChunk>> {
     sqlx::query_as(
-        "SELECT c.items, c.item_count, c.done_at IS NOT NULL AS done, c.after_chunk, j.dry_run
+        "SELECT c.items, c.item_count, c.done_at IS NOT NULL AS done, c.after_chunk, j.dry_run, j.auto_approve
          FROM job_chunks c JOIN jobs j ON j.advertiser_id = c.advertiser_id AND j.id = c.job_id
          WHERE c.advertiser_id = $1 AND c.job_id = $2 AND c.chunk_no = $3 FOR UPDATE OF c",
     )

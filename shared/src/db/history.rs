@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use ratify_domain::apply::Change;
 use ratify_domain::ids::{AdvertiserId, TransactionId};
-use ratify_domain::state::ActionKind;
+use ratify_domain::state::HistoryAction;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use sqlx::PgConnection;
@@ -17,7 +17,7 @@ pub struct HistoryRow {
     pub changed_at: DateTime<Utc>,
     pub job_id: Option<Uuid>,
     pub item_index: Option<i32>,
-    pub action: ActionKind,
+    pub action: HistoryAction,
     pub before: Box<RawValue>,
     pub after: Box<RawValue>,
 }
@@ -28,7 +28,7 @@ pub struct HistoryRow {
 pub struct HistoryEntry {
     pub transaction_id: i64,
     pub index: Option<i32>,
-    pub action: ActionKind,
+    pub action: HistoryAction,
     pub before: Box<RawValue>,
     pub after: Box<RawValue>,
 }
@@ -92,7 +92,7 @@ pub struct HistoryRows {
 
 impl HistoryRows {
     /// Adds the change an item made to a transaction.
-    pub fn push(&mut self, transaction_id: i64, item_index: i32, action: ActionKind, change: Change) {
+    pub fn push(&mut self, transaction_id: i64, item_index: i32, action: HistoryAction, change: Change) {
         self.entries.push(HistoryEntry {
             transaction_id,
             index: Some(item_index),

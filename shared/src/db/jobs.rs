@@ -93,14 +93,16 @@ pub struct NewJob<'a> {
     pub dry_run: bool,
     /// The job whose `[500]` items this one applies again.
     pub retry_of: Option<Uuid>,
+    /// The scheduler's auto-approval of overdue transactions.
+    pub auto_approve: bool,
 }
 
 /// Inserts a job. Fails with a unique violation if its idempotency key is taken.
 pub async fn insert(conn: &mut PgConnection, advertiser_id: AdvertiserId, job: &NewJob<'_>) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO jobs (advertiser_id, id, transaction_count, chunk_count, idempotency_key, request_hash, label,
-                           dry_run, retry_of)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                           dry_run, retry_of, auto_approve)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(advertiser_id)
     .bind(job.id)
@@ -111,8 +113,65 @@ pub async fn insert(conn: &mut PgConnection, advertiser_id: AdvertiserId, job: &
     .bind(job.label)
     .bind(job.dry_run)
     .bind(job.retry_of)
+    .bind(job.auto_approve)
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+/// Chunks written per insert statement.
+const CHUNKS_PER_INSERT: usize = 8;
+
+/// A job's chunks as they are stored: each one's item count, items (a JSON array) and the
+/// chunk it continues.
+pub struct ChunkRows {
+    pub counts: Vec<i32>,
+    pub documents: Vec<String>,
+    pub after: Vec<Option<i32>>,
+}
+
+impl ChunkRows {
+    pub fn of(chunks: &[ratify_domain::job::Chunk]) -> serde_json::Result<ChunkRows> {
+        Ok(ChunkRows {
+            counts: chunks.iter().map(|c| c.items.len() as i32).collect(),
+            documents: chunks.iter().map(|c| serde_json::to_string(&c.items)).collect::<Result<_, _>>()?,
+            after: chunks.iter().map(|c| c.after.map(|a| a as i32)).collect(),
+        })
+    }
+
+    pub fn len(&self) -> i32 {
+        self.counts.len() as i32
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.counts.is_empty()
+    }
+
+    /// The chunks to publish at once: those that continue no other (the others wait for
+    /// theirs, and the worker finishing that one publishes them).
+    pub fn ready(&self) -> Vec<i32> {
+        (0..self.len()).filter(|&n| self.after[n as usize].is_none()).collect()
+    }
+}
+
+/// Inserts every chunk of a job, a few per statement: one statement's parameters stay in
+/// the connection's buffer at their largest size for as long as the connection lives.
+pub async fn insert_all_chunks(
+    conn: &mut PgConnection,
+    advertiser_id: AdvertiserId,
+    job_id: Uuid,
+    rows: &ChunkRows,
+) -> sqlx::Result<()> {
+    for (n, ((counts, documents), after)) in rows
+        .counts
+        .chunks(CHUNKS_PER_INSERT)
+        .zip(rows.documents.chunks(CHUNKS_PER_INSERT))
+        .zip(rows.after.chunks(CHUNKS_PER_INSERT))
+        .enumerate()
+    {
+        let first_no = (n * CHUNKS_PER_INSERT) as i32;
+        insert_chunks(&mut *conn, advertiser_id, job_id, first_no, counts, documents, after).await?;
+    }
     Ok(())
 }
 

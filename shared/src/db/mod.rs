@@ -2,6 +2,7 @@
 //! connection (or a transaction) so callers compose transactions.
 
 pub mod advertisers;
+pub mod auto_approve;
 pub mod chunks;
 pub mod health;
 pub mod history;

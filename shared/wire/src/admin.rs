@@ -53,6 +53,28 @@ pub struct AdvertiserView {
     pub name: String,
     pub currency: String,
     pub commission_groups: Vec<GroupView>,
+    /// Days after its transaction date that a transaction still pending is approved by the
+    /// workers; null: never.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true, minimum = 0, maximum = 3650))]
+    pub validation_period_days: Option<i32>,
+}
+
+/// `PATCH /admin/advertisers/{id}`: the settings to change; a field left out is unchanged.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AdvertiserSettings {
+    /// 0 to 3650 days after its transaction date, a transaction still pending is approved
+    /// (`auto-approve` in its history); null: never.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i32>, minimum = 0, maximum = 3650, example = 30))]
+    pub validation_period_days: Option<Option<i32>>,
+}
+
+/// A field that is present: `null` is `Some(None)`, while an absent one stays `None`.
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Option<i32>>, D::Error> {
+    Option::<i32>::deserialize(deserializer).map(Some)
 }
 
 /// A commission group as stored.

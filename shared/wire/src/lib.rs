@@ -23,7 +23,9 @@ mod number;
 mod ops;
 mod transactions;
 
-pub use admin::{AdvertiserView, CreatedToken, GroupKind, GroupView, NewAdvertiser, NewGroup, NewToken};
+pub use admin::{
+    AdvertiserSettings, AdvertiserView, CreatedToken, GroupKind, GroupView, NewAdvertiser, NewGroup, NewToken,
+};
 pub use batch::{ActionKind, BatchAction, BatchTransaction, TransactionAction, TransactionId};
 pub use error::ErrorBody;
 pub use jobs::{

@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
-use crate::batch::ActionKind;
 use crate::number::Amount;
+pub use ratify_domain::state::HistoryAction;
 
 /// An amount of money in a currency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,7 +81,7 @@ pub struct HistoryView {
     /// The item's index in that job's batch.
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub item_index: Option<i32>,
-    pub action: ActionKind,
+    pub action: HistoryAction,
     // As stored, byte for byte (its shape is `HistorySnapshot`).
     #[cfg_attr(feature = "openapi", schema(value_type = HistorySnapshot))]
     pub from: Box<RawValue>,

@@ -16,6 +16,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/docs/{file}"),
     ("GET", "/admin/jobs"),
     ("POST", "/admin/advertisers"),
+    ("PATCH", "/admin/advertisers/{id}"),
     ("PUT", "/admin/advertisers/{id}/commission-groups/{code}"),
     ("POST", "/admin/tokens"),
     ("DELETE", "/admin/tokens/{id}"),

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 mod actions;
 mod admin;
+mod auto_approval;
 mod batch;
 mod health;
 mod job_control;

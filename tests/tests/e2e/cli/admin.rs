@@ -16,6 +16,18 @@ async fn admin_commands_manage_advertisers_groups_and_tokens() {
     assert_eq!(run.code, APPLIED, "{run:?}");
     assert!(run.stdout.contains("advertiser 1001 \"Store SE\" (SEK) created"), "{run:?}");
     assert!(run.stdout.contains("DEFAULT") && run.stdout.contains("EXISTING"), "{run:?}");
+    let run = ratify(url, &admin, &words("advertiser set --id 1001 --validation-period-days 30")).await;
+    assert_eq!(run.code, APPLIED, "{run:?}");
+    assert!(run.stdout.contains("approved after 30 days"), "{run:?}");
+    let period: Option<i32> = sqlx::query_scalar("SELECT validation_period_days FROM advertisers WHERE id = 1001")
+        .fetch_one(&stack.db)
+        .await
+        .unwrap();
+    assert_eq!(period, Some(30));
+    let run = ratify(url, &admin, &words("advertiser set --id 1001 --validation-period-days never")).await;
+    assert!(run.stdout.contains("never approved automatically"), "{run:?}");
+    let run = ratify(url, &admin, &words("advertiser set --id 1001 --validation-period-days 9999")).await;
+    assert_eq!(run.code, USAGE, "{run:?}");
     let groups: Vec<(String, String, String)> = sqlx::query_as(
         "SELECT code, kind, value::text FROM commission_groups WHERE advertiser_id = 1001 ORDER BY code",
     )
