@@ -92,6 +92,26 @@ async fn from_session(parts: &Parts, state: &AppState) -> Result<Caller, ApiErro
     }
 }
 
+/// An advertiser's caller (as [`Caller`]) or the operator (`ADMIN_TOKEN`, every
+/// advertiser): for the routes both manage, such as an advertiser's webhook.
+#[derive(Debug, Clone)]
+pub struct CallerOrAdmin(pub Caller);
+
+impl<S> FromRequestParts<S> for CallerOrAdmin
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<CallerOrAdmin, ApiError> {
+        if Admin::from_request_parts(parts, state).await.is_ok() {
+            return Ok(CallerOrAdmin(Caller { advertisers: Vec::new(), every_advertiser: true }));
+        }
+        Caller::from_request_parts(parts, state).await.map(CallerOrAdmin)
+    }
+}
+
 /// A caller holding `ADMIN_TOKEN`.
 #[derive(Debug, Clone, Copy)]
 pub struct Admin;

@@ -6,6 +6,8 @@ use ratify_shared::config::{in_range, Common, ConfigError, Vars};
 
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
+    /// Whether webhook URLs may name private, loopback and link-local addresses.
+    pub webhook_allow_private: bool,
     pub common: Common,
     pub addr: SocketAddr,
     pub admin_token: String,
@@ -61,6 +63,7 @@ impl ApiConfig {
                 vars.var("RATIFY_MAX_BODY_BYTES", 64 * 1024 * 1024)?,
                 1024..=1024 * 1024 * 1024,
             )?,
+            webhook_allow_private: vars.var::<u8>("RATIFY_WEBHOOK_ALLOW_PRIVATE", 0)? == 1,
             chunk_size: in_range("RATIFY_CHUNK_SIZE", vars.var("RATIFY_CHUNK_SIZE", 1000)?, 1..=100_000)?,
             chunk_bytes: in_range(
                 "RATIFY_CHUNK_BYTES",

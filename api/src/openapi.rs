@@ -32,6 +32,8 @@ pub fn assemble(operations: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenAp
     tags(
         (name = "validation", description = "Batches of approve, decline and amend actions, and their jobs."),
         (name = "transactions", description = "Recording and reading the transactions that validation acts on."),
+        (name = "webhooks", description = "An advertiser's completion webhook and its deliveries, with the \
+            advertiser's token or `ADMIN_TOKEN`."),
         (name = "admin", description = "Advertisers, commission groups and tokens, with `ADMIN_TOKEN`."),
         (name = "operations", description = "Liveness, readiness and this document."),
     ),

@@ -16,6 +16,7 @@ mod stack;
 
 pub use client::{answer, Client, Job};
 pub use stack::{Stack, StackBuilder};
+pub mod receiver;
 pub mod servers;
 
 use std::future::Future;

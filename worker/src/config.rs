@@ -18,6 +18,12 @@ pub struct WorkerConfig {
     pub purge_every_seconds: u64,
     /// Seconds between auto-approval runs.
     pub auto_approve_every_seconds: u64,
+    /// Seconds a webhook receiver has to answer.
+    pub webhook_timeout_seconds: u64,
+    /// Seconds before a failed webhook's first retry (then doubling, up to an hour).
+    pub webhook_retry_seconds: u64,
+    /// Whether webhooks may go to private, loopback and link-local addresses.
+    pub webhook_allow_private: bool,
     /// Where Prometheus scrapes this worker (`RATIFY_METRICS_ADDR`); unset: not served.
     pub metrics_addr: Option<std::net::SocketAddr>,
 }
@@ -31,13 +37,25 @@ impl WorkerConfig {
         let concurrency = in_range("RATIFY_WORKER_CONCURRENCY", vars.var("RATIFY_WORKER_CONCURRENCY", 4)?, 1..=64)?;
         Ok(WorkerConfig {
             // Work and express lanes may each run `concurrency` chunks, plus the dead-letter
-            // lane, the relay, the purge (two), the heartbeat and the auto-approval scheduler.
-            common: Common::from_vars(vars, 2 * u32::from(concurrency) + 6)?,
+            // lane, the relay, the purge (two), the heartbeat, the auto-approval scheduler and the
+            // webhook deliveries.
+            common: Common::from_vars(vars, 2 * u32::from(concurrency) + 7)?,
             concurrency,
             drain_seconds: in_range("RATIFY_DRAIN_SECONDS", vars.var("RATIFY_DRAIN_SECONDS", 30)?, 0..=3600)?,
             chunk_retries: in_range("RATIFY_CHUNK_RETRIES", vars.var("RATIFY_CHUNK_RETRIES", 3)?, 0..=100)?,
             metrics_addr: vars.optional("RATIFY_METRICS_ADDR")?,
             retention_days: in_range("RATIFY_RETENTION_DAYS", vars.var("RATIFY_RETENTION_DAYS", 60)?, 1..=3650)?,
+            webhook_timeout_seconds: in_range(
+                "RATIFY_WEBHOOK_TIMEOUT_SECONDS",
+                vars.var("RATIFY_WEBHOOK_TIMEOUT_SECONDS", 10)?,
+                1..=300,
+            )?,
+            webhook_retry_seconds: in_range(
+                "RATIFY_WEBHOOK_RETRY_SECONDS",
+                vars.var("RATIFY_WEBHOOK_RETRY_SECONDS", 5)?,
+                1..=3600,
+            )?,
+            webhook_allow_private: vars.var::<u8>("RATIFY_WEBHOOK_ALLOW_PRIVATE", 0)? == 1,
             auto_approve_every_seconds: in_range(
                 "RATIFY_AUTO_APPROVE_INTERVAL_SECONDS",
                 vars.var("RATIFY_AUTO_APPROVE_INTERVAL_SECONDS", 60)?,

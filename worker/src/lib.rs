@@ -5,7 +5,8 @@
 //! keep real processes, since what they test is a process dying.
 //!
 //! It owns the three consumer lanes (and when a chunk is retried, isolated or given up),
-//! the heartbeat, the retention purge and the auto-approval scheduler. Rules come from `ratify-domain`; applying a
+//! the heartbeat, the retention purge, the auto-approval scheduler and the webhook
+//! deliveries (the only HTTP it speaks, as a client, through `ratify-webhooks`). Rules come from `ratify-domain`; applying a
 //! chunk (`ratify_shared::chunk`), storage and the broker from `ratify-shared`.
 
 pub mod auto_approve;
@@ -13,6 +14,7 @@ mod config;
 mod consumer;
 mod heartbeat;
 pub mod purge;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -55,6 +57,17 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
         Duration::from_secs(config.auto_approve_every_seconds),
         shutdown.clone(),
     ));
+    let deliveries = tokio::spawn(webhooks::run(
+        consumer.pool.clone(),
+        webhooks::Settings {
+            poster: ratify_webhooks::Poster {
+                timeout: Duration::from_secs(config.webhook_timeout_seconds),
+                allow_private: config.webhook_allow_private,
+            },
+            retry: Duration::from_secs(config.webhook_retry_seconds),
+        },
+        shutdown.clone(),
+    ));
     let relay = tokio::spawn(outbox::relay(
         consumer.pool.clone(),
         publisher,
@@ -75,7 +88,7 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
     tracing::info!(concurrency = config.concurrency, "worker started");
     shutdown.cancelled().await;
     tracing::info!("shutting down: finishing or giving back in-flight chunks");
-    let _ = tokio::join!(work, express, dead, relay, purger, heartbeat, scheduler);
+    let _ = tokio::join!(work, express, dead, relay, purger, heartbeat, scheduler, deliveries);
     tracing::info!("stopped");
     Ok(())
 }

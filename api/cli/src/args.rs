@@ -37,6 +37,9 @@ pub enum Command {
     Jobs(JobsArgs),
     /// Apply one action to one transaction now and print its outcome.
     Validate(ValidateArgs),
+    /// The advertiser's completion webhook.
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
     /// Advertisers (admin).
     #[command(subcommand)]
     Advertiser(AdvertiserCommand),
@@ -191,6 +194,39 @@ pub enum AdvertiserCommand {
         /// workers, 0 to 3650, or "never".
         #[arg(long, value_name = "DAYS|never", value_parser = crate::admin::parse_period)]
         validation_period_days: Option<crate::admin::Period>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum WebhookCommand {
+    /// Post every job that reaches DONE to ENDPOINT, signed with SECRET (Standard Webhooks).
+    Set {
+        #[arg(long, env = "RATIFY_ADVERTISER")]
+        advertiser: i64,
+        /// The receiver's URL, http:// or https:// (--url is the api's).
+        #[arg(long)]
+        endpoint: String,
+        /// 16 to 256 characters; whsec_… (base64) as Standard Webhooks secrets are. Never shown again.
+        #[arg(long, env = "RATIFY_WEBHOOK_SECRET")]
+        secret: String,
+    },
+    /// Show the webhook's URL.
+    Show {
+        #[arg(long, env = "RATIFY_ADVERTISER")]
+        advertiser: i64,
+    },
+    /// Remove the webhook.
+    Delete {
+        #[arg(long, env = "RATIFY_ADVERTISER")]
+        advertiser: i64,
+    },
+    /// Send a test delivery and follow it; exit 0 once the receiver answered 2xx.
+    Test {
+        #[arg(long, env = "RATIFY_ADVERTISER")]
+        advertiser: i64,
+        /// Give up following after this many seconds (the delivery goes on).
+        #[arg(long, value_name = "SECS", default_value_t = 60)]
+        timeout: u64,
     },
 }
 

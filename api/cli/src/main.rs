@@ -21,13 +21,14 @@ mod output;
 mod retry;
 mod submit;
 mod validate;
+mod webhook;
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{CommandFactory, Parser};
 
-use crate::args::{AdvertiserCommand, Cli, Command, GroupCommand, JobArgs, JobControl, TokenCommand};
+use crate::args::{AdvertiserCommand, Cli, Command, GroupCommand, JobArgs, JobControl, TokenCommand, WebhookCommand};
 use crate::client::Api;
 use crate::error::{exit, CliError};
 
@@ -106,6 +107,14 @@ async fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Jobs(args) => job::list(&user()?, args.advertiser, args.limit, args.all_pages, json).await,
         Command::Advertiser(AdvertiserCommand::Create { id, name, currency, groups }) => {
             admin::create_advertiser(&admin()?, *id, name, currency, groups.clone(), json).await
+        }
+        Command::Webhook(WebhookCommand::Set { advertiser, endpoint, secret }) => {
+            webhook::set(&user()?, *advertiser, endpoint, secret, json).await
+        }
+        Command::Webhook(WebhookCommand::Show { advertiser }) => webhook::show(&user()?, *advertiser, json).await,
+        Command::Webhook(WebhookCommand::Delete { advertiser }) => webhook::delete(&user()?, *advertiser).await,
+        Command::Webhook(WebhookCommand::Test { advertiser, timeout }) => {
+            webhook::test(&user()?, *advertiser, Duration::from_secs(*timeout), json).await
         }
         Command::Advertiser(AdvertiserCommand::Set { id, validation_period_days }) => {
             admin::set_advertiser(&admin()?, *id, *validation_period_days, json).await

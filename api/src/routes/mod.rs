@@ -13,6 +13,7 @@ pub mod job_pages;
 pub mod jobs;
 pub mod ops;
 pub mod transactions;
+pub mod webhooks;
 
 use std::time::Duration;
 
@@ -50,6 +51,10 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(job_control::retry))
         .routes(routes!(transactions::get_one))
         .routes(routes!(actions::act))
+        .routes(routes!(webhooks::put_webhook, webhooks::get_webhook, webhooks::delete_webhook))
+        .routes(routes!(webhooks::test_webhook))
+        .routes(routes!(webhooks::delivery))
+        .routes(routes!(webhooks::job_deliveries))
 }
 
 /// The OpenAPI document of [`api`], whole, as [`router`] serves it.

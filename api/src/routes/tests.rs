@@ -39,6 +39,7 @@ fn router() -> Router {
     };
     let publisher = Arc::new(Publisher::new(amqp_url, common.topology()));
     let config = ApiConfig {
+        webhook_allow_private: false,
         common,
         addr: "127.0.0.1:0".parse().unwrap(),
         admin_token: "a-test-admin-token".to_owned(),

@@ -20,3 +20,4 @@ pub mod localtime;
 pub mod money;
 pub mod state;
 pub mod text;
+pub mod webhook;

@@ -219,6 +219,15 @@ pub async fn finish(
     Ok(done.rows_affected() == 1)
 }
 
+/// The part of a statement that makes jobs `DONE` (a CTE `done` of `advertiser_id, id`)
+/// queueing the completion webhook of each job whose advertiser has one: in the same
+/// statement, so a job is never `DONE` without its delivery, nor delivered twice.
+const QUEUE_WEBHOOKS: &str = "queued AS (
+    INSERT INTO webhook_deliveries (advertiser_id, id, job_id, event)
+    SELECT d.advertiser_id, gen_random_uuid(), d.id, 'job.done' FROM done d
+    JOIN webhooks w ON w.advertiser_id = d.advertiser_id
+    ON CONFLICT DO NOTHING)";
+
 /// Writes a job's row as `DONE`, with its counts and completion date (its last chunk's),
 /// once every chunk of it is done; run after a chunk's commit, so the worker of the last
 /// chunk sees them all. Returns, when this call finished the job, the seconds from
@@ -228,14 +237,18 @@ pub async fn finish_job(
     advertiser_id: AdvertiserId,
     job_id: Uuid,
 ) -> sqlx::Result<Option<f64>> {
-    sqlx::query_scalar(
-        "UPDATE jobs j SET status = 'DONE', processed_count = s.items, error_count = s.errors, completion_date = s.last
-         FROM (SELECT sum(item_count)::int AS items, coalesce(sum(error_count), 0)::int AS errors,
-                      max(done_at) AS last, bool_and(done_at IS NOT NULL) AS all_done
-               FROM job_chunks WHERE advertiser_id = $1 AND job_id = $2) s
-         WHERE j.advertiser_id = $1 AND j.id = $2 AND j.status <> 'DONE' AND s.all_done
-         RETURNING extract(epoch FROM j.completion_date - j.created_at)::float8",
-    )
+    sqlx::query_scalar(&format!(
+        "WITH done AS (
+             UPDATE jobs j SET status = 'DONE', processed_count = s.items, error_count = s.errors,
+                               completion_date = s.last
+             FROM (SELECT sum(item_count)::int AS items, coalesce(sum(error_count), 0)::int AS errors,
+                          max(done_at) AS last, bool_and(done_at IS NOT NULL) AS all_done
+                   FROM job_chunks WHERE advertiser_id = $1 AND job_id = $2) s
+             WHERE j.advertiser_id = $1 AND j.id = $2 AND j.status <> 'DONE' AND s.all_done
+             RETURNING j.advertiser_id, j.id, extract(epoch FROM j.completion_date - j.created_at)::float8 AS latency
+         ), {QUEUE_WEBHOOKS}
+         SELECT latency FROM done"
+    ))
     .bind(advertiser_id)
     .bind(job_id)
     .fetch_optional(conn)
@@ -247,19 +260,24 @@ pub async fn finish_job(
 /// [`finish_job`]. Returns how many. (Their status already reads `DONE`: the api derives
 /// it from the chunks.)
 pub async fn finish_settled_jobs(conn: &mut PgConnection, created_before: DateTime<Utc>) -> sqlx::Result<u64> {
-    let done = sqlx::query(
-        "UPDATE jobs j SET status = 'DONE', processed_count = s.items, error_count = s.errors, completion_date = s.last
-         FROM (SELECT c.advertiser_id, c.job_id, sum(c.item_count)::int AS items,
-                      coalesce(sum(c.error_count), 0)::int AS errors, max(c.done_at) AS last
-               FROM jobs u JOIN job_chunks c ON c.advertiser_id = u.advertiser_id AND c.job_id = u.id
-               WHERE u.status <> 'DONE' AND u.created_at < $1
-               GROUP BY 1, 2 HAVING bool_and(c.done_at IS NOT NULL)) s
-         WHERE j.advertiser_id = s.advertiser_id AND j.id = s.job_id AND j.status <> 'DONE'",
-    )
+    let done: i64 = sqlx::query_scalar(&format!(
+        "WITH done AS (
+             UPDATE jobs j SET status = 'DONE', processed_count = s.items, error_count = s.errors,
+                               completion_date = s.last
+             FROM (SELECT c.advertiser_id, c.job_id, sum(c.item_count)::int AS items,
+                          coalesce(sum(c.error_count), 0)::int AS errors, max(c.done_at) AS last
+                   FROM jobs u JOIN job_chunks c ON c.advertiser_id = u.advertiser_id AND c.job_id = u.id
+                   WHERE u.status <> 'DONE' AND u.created_at < $1
+                   GROUP BY 1, 2 HAVING bool_and(c.done_at IS NOT NULL)) s
+             WHERE j.advertiser_id = s.advertiser_id AND j.id = s.job_id AND j.status <> 'DONE'
+             RETURNING j.advertiser_id, j.id
+         ), {QUEUE_WEBHOOKS}
+         SELECT count(*) FROM done"
+    ))
     .bind(created_before)
-    .execute(conn)
+    .fetch_one(conn)
     .await?;
-    Ok(done.rows_affected())
+    Ok(done as u64)
 }
 
 /// A chunk the broker never confirmed.

@@ -11,6 +11,7 @@ pub mod purge;
 pub mod sessions;
 pub mod tokens;
 pub mod transactions;
+pub mod webhooks;
 
 use std::time::Duration;
 

@@ -36,10 +36,15 @@ pub async fn oldest_expired(
 
 /// Deletes a job; its chunks and their outcomes go with it (`ON DELETE CASCADE`).
 pub async fn delete_job(conn: &mut PgConnection, advertiser_id: AdvertiserId, job_id: Uuid) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM jobs WHERE advertiser_id = $1 AND id = $2")
-        .bind(advertiser_id)
-        .bind(job_id)
-        .execute(conn)
-        .await?;
+    // Its chunks go with it (foreign key); its webhook deliveries and their attempts here.
+    sqlx::query(
+        "WITH d AS (DELETE FROM webhook_deliveries WHERE advertiser_id = $1 AND job_id = $2 RETURNING id),
+              a AS (DELETE FROM webhook_attempts WHERE advertiser_id = $1 AND delivery_id IN (SELECT id FROM d))
+         DELETE FROM jobs WHERE advertiser_id = $1 AND id = $2",
+    )
+    .bind(advertiser_id)
+    .bind(job_id)
+    .execute(conn)
+    .await?;
     Ok(())
 }

@@ -22,6 +22,7 @@ mod jobs;
 mod number;
 mod ops;
 mod transactions;
+mod webhooks;
 
 pub use admin::{
     AdvertiserSettings, AdvertiserView, CreatedToken, GroupKind, GroupView, NewAdvertiser, NewGroup, NewToken,
@@ -37,3 +38,4 @@ pub use transactions::{
     CommissionStatus, DateType, HistoryPart, HistorySnapshot, HistoryView, Money, NewTransaction, PartAmount, PartView,
     Recorded, TransactionView,
 };
+pub use webhooks::{AttemptView, DeliveryList, DeliveryView, PingQueued, WebhookSettings, WebhookView};

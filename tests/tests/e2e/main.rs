@@ -27,4 +27,5 @@ mod references;
 mod schemathesis;
 mod secrets;
 mod smoke;
+mod webhooks;
 mod workers;

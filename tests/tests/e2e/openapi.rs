@@ -27,6 +27,12 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/advertisers/{aid}/transactions/batch"),
     ("GET", "/advertisers/{aid}/transactions/jobs"),
     ("GET", "/advertisers/{aid}/transactions/jobs/{job_id}"),
+    ("GET", "/advertisers/{aid}/transactions/jobs/{job_id}/deliveries"),
+    ("PUT", "/advertisers/{aid}/webhook"),
+    ("GET", "/advertisers/{aid}/webhook"),
+    ("DELETE", "/advertisers/{aid}/webhook"),
+    ("POST", "/advertisers/{aid}/webhook/test"),
+    ("GET", "/advertisers/{aid}/webhook/deliveries/{delivery_id}"),
     ("POST", "/advertisers/{aid}/transactions/jobs/{job_id}/cancel"),
     ("POST", "/advertisers/{aid}/transactions/jobs/{job_id}/retry"),
 ];

@@ -66,11 +66,20 @@ fn the_bodies_depend_on_the_domain_and_no_server() {
 }
 
 #[test]
-fn the_worker_speaks_no_http_and_the_api_no_amqp_of_its_own() {
+fn the_worker_serves_no_http_and_the_api_speaks_no_amqp_of_its_own() {
     let worker = dependencies("ratify-worker");
     assert!(worker.contains("lapin") && worker.contains("ratify-shared"), "{worker:?}");
-    for forbidden in ["axum", "axum-core", "ratify-wire", "utoipa", "reqwest"] {
+    for forbidden in ["axum", "axum-core", "ratify-wire", "utoipa"] {
         assert!(!worker.contains(forbidden), "ratify-worker depends on {forbidden}: {worker:?}");
+    }
+    // Its one HTTP client posts webhooks, through ratify-webhooks, which knows no storage.
+    let manifest = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../worker/Cargo.toml"))
+        .expect("worker/Cargo.toml");
+    assert!(!manifest.lines().any(|l| l.trim_start().starts_with("reqwest")), "worker/Cargo.toml names reqwest");
+    let webhooks = dependencies("ratify-webhooks");
+    assert!(webhooks.contains("reqwest") && webhooks.contains("hmac"), "{webhooks:?}");
+    for forbidden in ["ratify-shared", "sqlx", "lapin", "axum"] {
+        assert!(!webhooks.contains(forbidden), "ratify-webhooks depends on {forbidden}: {webhooks:?}");
     }
     // The api reaches RabbitMQ only through ratify-shared: lapin is in its tree through
     // that crate, never as a dependency of its own.

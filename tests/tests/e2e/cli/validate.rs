@@ -106,3 +106,29 @@ async fn submit_dry_run_and_job_cancel_and_retry() {
     assert_eq!(run.code, REFUSED, "{run:?}");
     assert!(run.stderr.contains("NOTHING_TO_RETRY"), "{run:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn webhook_set_show_test_and_delete() {
+    let stack = Stack::builder().in_process().workers(1).env("RATIFY_WEBHOOK_ALLOW_PRIVATE", 1).start().await;
+    let url = stack.base_url.clone();
+    stack.admin().create_advertiser(1001, "SEK", &[("DEFAULT", "percentage", json!(10))]).await;
+    let token = stack.admin().create_token(&[1001]).await;
+    let env = [("RATIFY_TOKEN", token.as_str()), ("RATIFY_ADVERTISER", "1001")];
+    let receiver = ratify_tests::receiver::Receiver::start(vec![]).await;
+    let hook = receiver.url("/hook");
+    let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+    let run = ratify(&url, &env, &["webhook", "set", "--endpoint", &hook, "--secret", secret]).await;
+    assert_eq!(run.code, APPLIED, "{run:?}");
+    let run = ratify(&url, &env, &["webhook", "show"]).await;
+    assert!(run.stdout.contains(&hook) && !run.stdout.contains(secret), "{run:?}");
+    let run = ratify(&url, &env, &["webhook", "test", "--timeout", "30"]).await;
+    assert_eq!(run.code, APPLIED, "{run:?}");
+    assert!(run.stdout.contains("HTTP 200") && run.stdout.contains("delivered"), "{run:?}");
+    assert!(receiver.received().iter().any(|r| r.body.contains("\"ping\"")));
+    let run = ratify(&url, &env, &["webhook", "delete"]).await;
+    assert_eq!(run.code, APPLIED, "{run:?}");
+    let run = ratify(&url, &env, &["webhook", "test"]).await;
+    assert_eq!(run.code, REFUSED, "{run:?}");
+    assert!(run.stderr.contains("WEBHOOK_NOT_FOUND"), "{run:?}");
+}
