@@ -34,17 +34,20 @@ async fn set(client: &Client, url: &str) -> (StatusCode, Value) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_failing_receiver_gets_the_same_signed_delivery_until_it_succeeds() {
+async fn a_failing_or_slow_receiver_gets_the_same_signed_delivery_until_it_succeeds() {
     let stack = Stack::builder()
         .in_process()
         .workers(1)
         .env("RATIFY_WEBHOOK_ALLOW_PRIVATE", 1)
         .env("RATIFY_WEBHOOK_RETRY_SECONDS", 1)
+        .env("RATIFY_WEBHOOK_TIMEOUT_SECONDS", 1)
         .start()
         .await;
     let client = advertiser(&stack).await;
-    // Fails twice — a redirect to the metadata address (not followed), then a 500 — then succeeds.
-    let receiver = Receiver::start(vec![Answer::Redirect("http://169.254.169.254/latest"), Answer::Status(500)]).await;
+    // Fails three times — a redirect to the metadata address (not followed), a 500, no
+    // answer in time — then succeeds.
+    let script = vec![Answer::Redirect("http://169.254.169.254/latest"), Answer::Status(500), Answer::Hold];
+    let receiver = Receiver::start(script).await;
     let (status, body) = set(&client, &receiver.url("/hooks/ratify")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body.get("secret").is_none() && body["url"].as_str().is_some_and(|u| u.ends_with("/hooks/ratify")));
@@ -64,7 +67,7 @@ async fn a_failing_receiver_gets_the_same_signed_delivery_until_it_succeeds() {
     .await;
 
     let requests = receiver.received();
-    assert_eq!(requests.len(), 3, "two failures, one success: {requests:?}");
+    assert_eq!(requests.len(), 4, "three failures, one success: {requests:?}");
     assert!(requests.iter().all(|r| r.path == "/hooks/ratify"), "the redirect was not followed");
     let id = &requests[0].headers["webhook-id"];
     assert_eq!(id, delivered["deliveryId"].as_str().unwrap(), "the id is the delivery's");
@@ -73,7 +76,7 @@ async fn a_failing_receiver_gets_the_same_signed_delivery_until_it_succeeds() {
         assert!(signed(request), "a valid signature: {request:?}");
         assert_eq!(request.headers["content-type"], "application/json");
     }
-    let payload: Value = serde_json::from_str(&requests[2].body).expect("a JSON body");
+    let payload: Value = serde_json::from_str(&requests[3].body).expect("a JSON body");
     assert_eq!(payload["jobId"], json!(job_id));
     assert_eq!((payload["status"].clone(), payload["transactionCount"].clone()), (json!("DONE"), json!(2)));
     assert_eq!(payload["errorCount"], json!(1));
@@ -82,10 +85,11 @@ async fn a_failing_receiver_gets_the_same_signed_delivery_until_it_succeeds() {
     // The log: each attempt, what it got.
     let attempts: Vec<Value> = delivered["attempts"].as_array().expect("attempts").clone();
     let statuses: Vec<Value> = attempts.iter().map(|a| a["status"].clone()).collect();
-    assert_eq!(statuses, [json!(302), json!(500), json!(200)], "{delivered}");
+    assert_eq!(statuses, [json!(302), json!(500), Value::Null, json!(200)], "{delivered}");
+    assert!(attempts[2]["error"].as_str().is_some_and(|e| e.contains("in time")), "{delivered}");
 
     // A tampered body does not verify: the check above can fail.
-    let mut forged = requests[2].clone();
+    let mut forged = requests[3].clone();
     forged.body = forged.body.replace("\"DONE\"", "\"QUEUED\"");
     assert!(!signed(&forged));
 
