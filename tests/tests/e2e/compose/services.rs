@@ -142,10 +142,10 @@ fn workers_scale() {
     );
 
     // Connection pools: each worker's pool is the worker's own default (2 x concurrency
-    // + 4: the lanes plus the relay and the rest) and 1 api + 4 workers + migrate + headroom fit Postgres.
+    // + 7: the lanes plus the relay, the purge, the heartbeat, auto-approval and webhooks) and 1 api + 4 workers + migrate + headroom fit Postgres.
     let concurrency = default_number(&env, "worker", "RATIFY_WORKER_CONCURRENCY");
     let worker_pool = default_number(&env, "worker", "RATIFY_DB_POOL_SIZE");
-    assert!(worker_pool >= 2 * concurrency + 4, "worker pool {worker_pool} < 2 x concurrency {concurrency} + 4");
+    assert!(worker_pool >= 2 * concurrency + 7, "worker pool {worker_pool} < 2 x concurrency {concurrency} + 7");
     let api_pool = default_number(&environment(service(&compose, "api")), "api", "RATIFY_DB_POOL_SIZE");
     let postgres = command(service(&compose, "postgres"));
     let max_connections: u64 = postgres
