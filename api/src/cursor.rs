@@ -20,11 +20,17 @@ const LABEL: &[u8] = b"ratify job-list cursor v1\0";
 const TAG_LEN: usize = 16;
 const POSITION_LEN: usize = 8 + 16;
 
-fn mac(secret: &str, advertiser_id: AdvertiserId, position: &[u8]) -> Hmac<Sha256> {
+/// An HMAC keyed with the secret, begun with the label of what it signs.
+fn keyed(secret: &str, label: &[u8]) -> Hmac<Sha256> {
     // HMAC takes a key of any length (a long one is hashed first), so this cannot fail
     // whatever secret is configured.
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes a key of any length");
-    mac.update(LABEL);
+    mac.update(label);
+    mac
+}
+
+fn mac(secret: &str, advertiser_id: AdvertiserId, position: &[u8]) -> Hmac<Sha256> {
+    let mut mac = keyed(secret, LABEL);
     mac.update(&advertiser_id.0.to_be_bytes());
     mac.update(position);
     mac
@@ -62,8 +68,7 @@ const ITEM_POSITION_LEN: usize = 16 + 4;
 /// `scope` (which output and code filter), so a cursor only continues the listing it
 /// came from.
 fn item_mac(secret: &str, advertiser_id: AdvertiserId, scope: &str, position: &[u8]) -> Hmac<Sha256> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes a key of any length");
-    mac.update(ITEM_LABEL);
+    let mut mac = keyed(secret, ITEM_LABEL);
     mac.update(&advertiser_id.0.to_be_bytes());
     mac.update(&(scope.len() as u64).to_be_bytes());
     mac.update(scope.as_bytes());

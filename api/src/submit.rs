@@ -116,7 +116,7 @@ pub async fn store(state: &AppState, submission: Submission<'_>) -> Result<Store
         return Err(e.into());
     }
     if let Some(first) = retry_of {
-        if !db::jobs::mark_retried(&mut tx, advertiser_id, first, job_id).await? {
+        if !db::job_marks::mark_retried(&mut tx, advertiser_id, first, job_id).await? {
             return Err(ApiError::Conflict(ALREADY_RETRIED, format!("job {first} was retried by another request")));
         }
     }

@@ -68,7 +68,7 @@ fn cancelled(items: &str) -> anyhow::Result<OutcomeRows> {
 /// cancelled job changes nothing.
 pub async fn cancel_job(pool: &PgPool, advertiser_id: AdvertiserId, job_id: Uuid) -> anyhow::Result<Cancel> {
     let mut tx = pool.begin().await?;
-    let Some(job) = db::jobs::lock(&mut tx, advertiser_id, job_id).await? else {
+    let Some(job) = db::job_marks::lock(&mut tx, advertiser_id, job_id).await? else {
         return Ok(Cancel::NoSuchJob);
     };
     if job.cancelled {
@@ -78,7 +78,7 @@ pub async fn cancel_job(pool: &PgPool, advertiser_id: AdvertiserId, job_id: Uuid
     if undone.is_empty() || job.status == JobState::Done {
         return Ok(Cancel::AlreadyDone);
     }
-    db::jobs::mark_cancelled(&mut tx, advertiser_id, job_id).await?;
+    db::job_marks::mark_cancelled(&mut tx, advertiser_id, job_id).await?;
     let mut codes: BTreeMap<i16, u64> = BTreeMap::new();
     for &chunk_no in &undone {
         let items = db::chunks::items(&mut tx, advertiser_id, job_id, chunk_no).await?;

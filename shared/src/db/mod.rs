@@ -6,6 +6,7 @@ pub mod auto_approve;
 pub mod chunks;
 pub mod health;
 pub mod history;
+pub mod job_marks;
 pub mod jobs;
 pub mod purge;
 pub mod sessions;
