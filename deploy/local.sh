@@ -19,6 +19,8 @@ API_ADDR_FILE=$RUN_DIR/api.addr
 . "$ROOT/deploy/lib/common.sh"
 # shellcheck source=lib/postgres.sh
 . "$ROOT/deploy/lib/postgres.sh"
+# shellcheck source=lib/replica.sh
+. "$ROOT/deploy/lib/replica.sh"
 # shellcheck source=lib/rabbitmq.sh
 . "$ROOT/deploy/lib/rabbitmq.sh"
 # shellcheck source=lib/schemathesis.sh
@@ -33,20 +35,32 @@ usage() {
 Usage: deploy/local.sh COMMAND [ARGS]
 
 Commands:
-  servers             start (or reuse) Postgres and RabbitMQ, print env exports
-  up [--workers N]    servers + release build + migrate + api + N workers (default 2)
-  down                stop everything this script started (api, workers, RabbitMQ, epmd, Postgres,
-                      a dockerd of the compose test)
+  servers [--cluster] start (or reuse) Postgres and RabbitMQ, print env exports; --cluster: three
+                      RabbitMQ nodes joined in one cluster (once a cluster, always started as one;
+                      AMQP_URLS lists every node)
+  up [--workers N] [--cluster]
+                      servers + release build + migrate + api + N workers (default 2)
+  servers/up --replica
+                      also a streaming read replica of Postgres (pg_basebackup -R, its own port),
+                      which the api reads polls and lookups from (DATABASE_READ_URL); the primary
+                      is restarted once with wal_level = replica if it runs without
+  down                stop everything this script started (api, workers, RabbitMQ, epmd, Postgres
+                      and its read replica, a dockerd of the compose test)
   test [ARGS...]      servers + Schemathesis venv + Chromium + debug build + cargo nextest (or cargo test);
-                      ARGS go to the runner; without ARGS also a quick benchmark smoke run
+                      ARGS go to the runner; without ARGS also the sharding-key check on every
+                      statement the suite sent (docs/scaling.md), a quick benchmark smoke run
                       (figures printed, not asserted) and a 1-minute soak (asserted)
   compose-test [--debug]
                       Docker (installed and started if missing) + images made without a
                       registry + deploy/docker-compose.yml with 4 workers: a 100,000-item
-                      job, a worker killed and the workers scaled to 1 mid-job (docs/compose.md);
+                      job, a worker killed and the workers scaled to 1 mid-job; then with
+                      deploy/docker-compose.cluster.yml: the RabbitMQ node leading the chunk
+                      queue killed mid-job, reads from the replica (docs/compose.md);
                       --debug: images of the debug build (as `test` runs it)
   schemathesis        install (or reuse) the pinned Schemathesis in .local/venv-schemathesis
   bench [--quick]     servers + release build + the benchmark harness (docs/api.md §7), prints a table
+  bench --replica     the same with the read replica: each B2 run once more with the api reading
+                      from it, B4 printed for both ("B4" and "B4 (replica)")
   soak [MINUTES]      servers + release build + the soak (B6) for MINUTES [5]: 8 clients, a worker
                       killed every 30 s, the chunk queues purged once; fails on any violation
   fuzz [SECONDS] [TARGET...]
@@ -57,14 +71,25 @@ Commands:
   stop-postgres [--immediate]
                       stop only Postgres (--immediate: no shutdown checkpoint, as after a crash)
   start-postgres      start (or reuse) only Postgres
-  stop-rabbitmq       stop only RabbitMQ (and its epmd)
-  start-rabbitmq      start (or reuse) only RabbitMQ
+  stop-replica        stop only the read replica
+  start-replica       start (or reuse) the read replica (and make the primary replica-capable)
+  stop-rabbitmq [--node K]
+                      stop only RabbitMQ (and its epmd), or only its node K (1-3) of a cluster
+  start-rabbitmq [--node K]
+                      start (or reuse) only RabbitMQ, or only its node K of a cluster
+  rabbitmq-leader QUEUE
+                      print the node (1-3) leading quorum queue QUEUE
+  rabbitmqctl [--node K] ARGS
+                      RabbitMQ's rabbitmqctl against node K [1] of ours
   help                this text
 
 Environment (defaults in brackets):
   RATIFY_PG_PORT [55432]         Postgres port (127.0.0.1 only)
+  RATIFY_PG_REPLICA_PORT [55433] the read replica's port (127.0.0.1 only)
   RATIFY_AMQP_PORT [55672]       RabbitMQ AMQP port (127.0.0.1 only)
   RATIFY_AMQP_DIST_PORT [AMQP+1] RabbitMQ Erlang distribution port
+  RATIFY_AMQP_PORT_K, RATIFY_AMQP_DIST_PORT_K [AMQP+10(K-1), that+1]
+                                 ports of cluster node K (2, 3)
   RATIFY_EPMD_PORT [55669]       our private epmd
   RATIFY_AMQP_MGMT=1             enable the management UI on RATIFY_AMQP_MGMT_PORT [55680]
   API_ADDR [127.0.0.1:8080]      api listen address (up)
@@ -94,16 +119,34 @@ print_exports() {
     printf 'export AMQP_URL=%q\n' "$AMQP_URL"
     printf 'export RATIFY_TEST_DATABASE_URL=%q\n' "$TEST_DATABASE_URL"
     printf 'export RATIFY_TEST_AMQP_URL=%q\n' "$AMQP_URL"
+    if [[ -n ${DATABASE_READ_URL:-} ]]; then
+        printf 'export DATABASE_READ_URL=%q\n' "$DATABASE_READ_URL"
+        printf 'export RATIFY_TEST_DATABASE_READ_URL=%q\n' "$TEST_DATABASE_READ_URL"
+    fi
+    if rmq_is_cluster; then
+        printf 'export AMQP_URLS=%q\n' "$AMQP_URLS"
+        printf 'export RATIFY_TEST_AMQP_URLS=%q\n' "$AMQP_URLS"
+    fi
 }
 
 start_servers() {
     prepare_dirs
     ensure_packages
+    if [[ -n ${PG_WANT_REPLICA:-} ]]; then replica_prepare_primary; fi
     start_postgres
-    start_rabbitmq
+    if [[ -n ${PG_WANT_REPLICA:-} ]]; then start_replica; fi
+    start_rabbitmq ${RMQ_WANT_CLUSTER:+--cluster}
 }
 
 cmd_servers() {
+    while (($#)); do
+        case $1 in
+            --cluster) RMQ_WANT_CLUSTER=1 ;;
+            --replica) PG_WANT_REPLICA=1 ;;
+            *) die "servers: unknown argument '$1' (see deploy/local.sh help)" ;;
+        esac
+        shift
+    done
     start_servers
     print_exports
 }
@@ -113,6 +156,10 @@ cmd_env() {
     rmq_resolve_ports
     pg_pid >/dev/null || die "postgres is not running; start it with 'deploy/local.sh servers'"
     rmq_pid >/dev/null || die "rabbitmq is not running; start it with 'deploy/local.sh servers'"
+    replica_resolve_port
+    if replica_pid >/dev/null; then
+        DATABASE_READ_URL=$REPLICA_URL TEST_DATABASE_READ_URL=$TEST_REPLICA_URL
+    fi
     print_exports
     [[ -s $TOKEN_FILE ]] && printf 'export ADMIN_TOKEN=%q\n' "$(<"$TOKEN_FILE")"
     # Only if installed: `env` never installs anything (`test` does).
@@ -159,6 +206,8 @@ cmd_up() {
         case $1 in
             --workers) workers=${2:-}; shift 2 || die "--workers needs a number" ;;
             --workers=*) workers=${1#*=}; shift ;;
+            --cluster) RMQ_WANT_CLUSTER=1; shift ;;
+            --replica) PG_WANT_REPLICA=1; shift ;;
             *) die "up: unknown argument '$1' (see deploy/local.sh help)" ;;
         esac
     done
@@ -183,6 +232,10 @@ cmd_up() {
     }
 
     export DATABASE_URL AMQP_URL ADMIN_TOKEN RUST_LOG=${RUST_LOG:-info}
+    # A cluster: every process gets every node and fails over between them.
+    if rmq_is_cluster; then export AMQP_URLS; else unset AMQP_URLS; fi
+    # --replica: the api reads polls and lookups from the replica.
+    if [[ -n ${DATABASE_READ_URL:-} ]]; then export DATABASE_READ_URL; else unset DATABASE_READ_URL; fi
     [[ -f $LOG_DIR/api.log ]] && mv -f "$LOG_DIR/api.log" "$LOG_DIR/api.log.1"
     API_ADDR=$api_addr spawn "$API_PID_FILE" "$LOG_DIR/api.log" "$bin/ratify-api"
     echo "$api_addr" >"$API_ADDR_FILE"
@@ -222,6 +275,7 @@ cmd_down() {
     prepare_dirs
     stop_app
     stop_rabbitmq
+    stop_replica
     stop_postgres
     # A dockerd the compose test started and could not stop (an interrupted run).
     stop_dockerd
@@ -244,8 +298,24 @@ cmd_test() {
     ensure_chromium
     # One profile (debug) for the binaries and the tests: nothing builds twice.
     cargo build --workspace --bins
+    # The sharding-key check (tests/tests/sharding_key.rs) reads what the suite sent from
+    # pg_stat_statements: a full run starts the statistics afresh, leaves the check out of
+    # the suite and runs it after. With ARGS it runs only if they select it, on what was
+    # recorded since the last full run.
+    local sharding=sharding_key_pins_every_recorded_statement
+    if [ $# -eq 0 ]; then
+        psql_q "SELECT pg_stat_statements_reset()" >/dev/null
+    fi
     if cargo nextest --version >/dev/null 2>&1; then
-        cargo nextest run --workspace --no-fail-fast "$@" || rc=$?
+        if [ $# -eq 0 ]; then
+            cargo nextest run --workspace --no-fail-fast -E 'not binary(sharding_key)' || rc=$?
+            RATIFY_SHARDING_FULL=1 cargo nextest run -p ratify-tests --test sharding_key --no-capture || rc=$?
+        else
+            cargo nextest run --workspace --no-fail-fast "$@" || rc=$?
+        fi
+    elif [ $# -eq 0 ]; then
+        cargo test --workspace --no-fail-fast -- --skip "$sharding" || rc=$?
+        RATIFY_SHARDING_FULL=1 cargo test -p ratify-tests --test sharding_key -- --nocapture || rc=$?
     else
         cargo test --workspace --no-fail-fast "$@" || rc=$?
     fi
@@ -290,12 +360,17 @@ run_harness() {
     export RATIFY_TEST_DATABASE_URL=$TEST_DATABASE_URL
     export RATIFY_TEST_AMQP_URL=$AMQP_URL
     export RATIFY_BIN_DIR=$t/release
+    if [[ -n ${DATABASE_READ_URL:-} ]]; then export RATIFY_TEST_DATABASE_READ_URL=$TEST_DATABASE_READ_URL; fi
     cd "$ROOT"
     cargo build --release --bins
     exec "$t/release/$bin" "$@"
 }
 
-cmd_bench() { run_harness ratify-bench "$@"; }
+cmd_bench() {
+    local arg
+    for arg in "$@"; do [[ $arg == --replica ]] && PG_WANT_REPLICA=1; done
+    run_harness ratify-bench "$@"
+}
 
 cmd_soak() { run_harness ratify-soak --minutes "${1:-5}"; }
 
@@ -400,15 +475,28 @@ cmd_start_postgres() {
     start_postgres
 }
 
+cmd_stop_replica() {
+    prepare_dirs
+    stop_replica
+}
+
+cmd_start_replica() {
+    prepare_dirs
+    ensure_packages
+    start_postgres
+    start_replica
+}
+
 cmd_stop_rabbitmq() {
     prepare_dirs
-    stop_rabbitmq
+    rmq_resolve_ports
+    stop_rabbitmq "$@"
 }
 
 cmd_start_rabbitmq() {
     prepare_dirs
     ensure_packages
-    start_rabbitmq
+    start_rabbitmq "$@"
 }
 
 status_line() {
@@ -426,7 +514,13 @@ cmd_status() {
     rmq_resolve_ports
     echo "Ratify local stack ($LOCAL):"
     status_line postgres "$(pg_pid || true)" "127.0.0.1:$PG_PORT"
+    replica_resolve_port
+    status_line pg-replica "$(replica_pid || true)" "127.0.0.1:$PGR_PORT"
     status_line rabbitmq "$(rmq_pid || true)" "127.0.0.1:$AMQP_PORT"
+    if rmq_is_cluster; then
+        status_line rabbitmq-2 "$(rmq_node_pid 2 || true)" "127.0.0.1:${RMQ_AMQP_PORTS[2]}"
+        status_line rabbitmq-3 "$(rmq_node_pid 3 || true)" "127.0.0.1:${RMQ_AMQP_PORTS[3]}"
+    fi
     status_line epmd "$(epmd_pid || true)" "127.0.0.1:$EPMD_PORT"
     addr=$(cat "$API_ADDR_FILE" 2>/dev/null || echo "${API_ADDR:-127.0.0.1:8080}")
     pid=$(pid_alive "$API_PID_FILE" ratify-api || true)
@@ -459,8 +553,12 @@ main() {
         status) cmd_status "$@" ;;
         stop-postgres) cmd_stop_postgres "$@" ;;
         start-postgres) cmd_start_postgres "$@" ;;
+        stop-replica) cmd_stop_replica "$@" ;;
+        start-replica) cmd_start_replica "$@" ;;
         stop-rabbitmq) cmd_stop_rabbitmq "$@" ;;
         start-rabbitmq) cmd_start_rabbitmq "$@" ;;
+        rabbitmq-leader) cmd_rabbitmq_leader "$@" ;;
+        rabbitmqctl) cmd_rabbitmqctl "$@" ;;
         help | -h | --help) usage ;;
         *) usage >&2; exit 2 ;;
     esac

@@ -9,6 +9,9 @@ pub struct ApiConfig {
     /// Whether webhook URLs may name private, loopback and link-local addresses.
     pub webhook_allow_private: bool,
     pub common: Common,
+    /// A streaming replica of the database for job status, job lists and transaction lookups
+    /// (`DATABASE_READ_URL`; unset: everything on the primary). See `reads.rs`.
+    pub read_database_url: Option<String>,
     pub addr: SocketAddr,
     pub admin_token: String,
     pub max_batch_items: usize,
@@ -46,6 +49,7 @@ impl ApiConfig {
         }
         Ok(ApiConfig {
             common: Common::from_vars(vars, 16)?,
+            read_database_url: vars.optional("DATABASE_READ_URL")?,
             addr: vars.var("API_ADDR", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
             admin_token,
             max_batch_items: in_range(

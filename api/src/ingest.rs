@@ -75,6 +75,8 @@ pub async fn record(
         return Err(e.into());
     }
     tx.commit().await?;
+    // Before the answer: the client's next lookup must find them (see reads.rs).
+    state.reads.wrote(advertiser_id).await;
     tracing::info!(advertiser_id = advertiser_id.0, count = rows.ids.len(), "transactions recorded");
     Ok(rows.ids)
 }

@@ -19,6 +19,7 @@ mod openapi;
 mod output_cache;
 mod pages;
 mod rate_limit;
+mod reads;
 mod routes;
 mod server;
 mod state;
@@ -54,7 +55,7 @@ pub async fn run(config: ApiConfig, listener: TcpListener, shutdown: Cancellatio
     let common = &config.common;
     let pool =
         db::lazy_pool(&common.database_url, common.db_pool_size).context("DATABASE_URL is not a valid Postgres URL")?;
-    let publisher = Arc::new(Publisher::new(common.amqp_url.clone(), common.topology()));
+    let publisher = Arc::new(Publisher::new(common.amqp.clone(), common.topology()));
     let relay = tokio::spawn(outbox::relay(
         pool.clone(),
         publisher.clone(),
@@ -74,7 +75,14 @@ pub async fn run(config: ApiConfig, listener: TcpListener, shutdown: Cancellatio
             }
         });
     }
+    let replica = match &config.read_database_url {
+        Some(url) => Some(
+            reads::replica_pool(url, common.db_pool_size).context("DATABASE_READ_URL is not a valid Postgres URL")?,
+        ),
+        None => None,
+    };
     let state = AppState {
+        reads: Arc::new(reads::Reads::new(pool.clone(), replica)),
         pool,
         publisher,
         admin_token_hash: auth::hash(&config.admin_token).into(),

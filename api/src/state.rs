@@ -11,6 +11,8 @@ use ratify_shared::outbox::Publisher;
 #[derive(Clone)]
 pub struct AppState {
     pub pool: PgPool,
+    /// Where the reads a replica may serve go (see `reads.rs`).
+    pub reads: Arc<crate::reads::Reads>,
     pub publisher: Arc<Publisher>,
     pub config: Arc<ApiConfig>,
     pub admin_token_hash: Arc<[u8]>,

@@ -122,6 +122,8 @@ pub async fn store(state: &AppState, submission: Submission<'_>) -> Result<Store
     }
     db::jobs::insert_all_chunks(&mut tx, advertiser_id, job_id, &rows).await?;
     tx.commit().await?;
+    // Before the answer: the client's next poll must find the job (see reads.rs).
+    state.reads.wrote(advertiser_id).await;
     tracing::info!(%job_id, advertiser_id = advertiser_id.0, items = count, chunks = chunk_count, "job accepted");
     metrics::counter!(ratify_shared::metrics::JOBS_ACCEPTED).increment(1);
     metrics::counter!(ratify_shared::metrics::ITEMS_ACCEPTED).increment(count as u64);

@@ -115,10 +115,13 @@ ratify_image() {
     find "$bin" -mindepth 1 -maxdepth 1 ! -name .gitignore -delete
 }
 
-# compose_test PROFILE: the whole scenario (tests/src/bin/ratify-compose) on images
-# made from target/PROFILE. Returns 3 when skipped because dockerd cannot start.
+# compose_test PROFILE: the two scenarios (tests/src/bin/ratify-compose) on images made
+# from target/PROFILE: the base file (a worker killed, the workers scaled down), then
+# with the cluster override (the RabbitMQ node leading the chunk queue stopped, the api
+# reading from the replica). Returns 3 when skipped because dockerd cannot start.
 compose_test() {
-    local profile=$1 t project api_port ui_port rc=0 started=
+    local profile=$1 t project api_port ui_port rc=0 started= token
+    local base=$ROOT/deploy/docker-compose.yml cluster=$ROOT/deploy/docker-compose.cluster.yml
     ensure_docker_packages
     docker_up || started=1
     start_dockerd || { log "SKIPPED the compose test: dockerd cannot start on this machine"; return 3; }
@@ -129,13 +132,26 @@ compose_test() {
     api_port=${RATIFY_COMPOSE_API_PORT:-58080} ui_port=${RATIFY_COMPOSE_UI_PORT:-58081}
     ensure_port_free "$api_port" RATIFY_COMPOSE_API_PORT
     ensure_port_free "$ui_port" RATIFY_COMPOSE_UI_PORT
+    token=$(head -c 24 /dev/urandom | od -An -vtx1 | tr -d ' \n')
+    # The servers' URLs of a shell that ran `eval "$(deploy/local.sh env)"` point at this
+    # host's loopback: kept out, the files' own defaults (the bundled servers) apply.
+    local -a stack_env=(env -u DATABASE_URL -u DATABASE_READ_URL -u AMQP_URL -u AMQP_URLS
+        ADMIN_TOKEN="$token" RATIFY_IMAGE="$RATIFY_COMPOSE_IMAGE" RATIFY_POSTGRES_IMAGE="$POSTGRES_IMAGE"
+        RATIFY_RABBITMQ_IMAGE="$RABBITMQ_IMAGE" RATIFY_API_PORT="$api_port" RATIFY_RABBITMQ_UI_PORT="$ui_port")
     log "compose test: project $project, api on 127.0.0.1:$api_port"
-    COMPOSE_PROJECT_NAME=$project ADMIN_TOKEN=$(head -c 24 /dev/urandom | od -An -vtx1 | tr -d ' \n') \
-        RATIFY_IMAGE=$RATIFY_COMPOSE_IMAGE RATIFY_POSTGRES_IMAGE=$POSTGRES_IMAGE \
-        RATIFY_RABBITMQ_IMAGE=$RABBITMQ_IMAGE RATIFY_API_PORT=$api_port RATIFY_RABBITMQ_UI_PORT=$ui_port \
-        "$t/ratify-compose" --file "$ROOT/deploy/docker-compose.yml" --api "http://127.0.0.1:$api_port" || rc=$?
-    # The harness removes the stack; this is for when it could not.
-    COMPOSE_PROJECT_NAME=$project ADMIN_TOKEN=unused docker-compose -f "$ROOT/deploy/docker-compose.yml" \
+    "${stack_env[@]}" COMPOSE_PROJECT_NAME="$project" \
+        "$t/ratify-compose" --file "$base" --api "http://127.0.0.1:$api_port" || rc=$?
+    if [[ $rc -eq 0 ]]; then
+        # Two workers: three RabbitMQ nodes and two Postgres servers share the machine.
+        log "compose test, cluster override: project $project-cluster"
+        "${stack_env[@]}" COMPOSE_PROJECT_NAME="$project-cluster" \
+            "$t/ratify-compose" --cluster --file "$base" --file "$cluster" --workers 2 \
+            --api "http://127.0.0.1:$api_port" || rc=$?
+    fi
+    # The harness removes the stacks; this is for when it could not.
+    COMPOSE_PROJECT_NAME=$project ADMIN_TOKEN=unused docker-compose -f "$base" \
+        down -v --remove-orphans >/dev/null 2>&1 || true
+    COMPOSE_PROJECT_NAME=$project-cluster ADMIN_TOKEN=unused docker-compose -f "$base" -f "$cluster" \
         down -v --remove-orphans >/dev/null 2>&1 || true
     [[ -n $started ]] && stop_dockerd
     return "$rc"

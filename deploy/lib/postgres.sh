@@ -30,6 +30,8 @@ pg_resolve_port() {
 # Settings are regenerated on every start so edits here take effect; the
 # cluster's postgresql.conf just includes this file.
 pg_write_conf() {
+    local wal_level=minimal wal_senders=0 wal_keep=0
+    [[ -e $PG_DIR/replicated ]] && wal_level=replica wal_senders=5 wal_keep=1GB
     cat >"$PG_DATA/ratify.conf" <<EOF
 # Written by deploy/local.sh on every start; edit the script, not this file.
 listen_addresses = '127.0.0.1'
@@ -41,11 +43,19 @@ shared_buffers = 1GB
 fsync = on
 synchronous_commit = on
 full_page_writes = on
-# No replicas, so skip WAL that only they would need.
-wal_level = minimal
-max_wal_senders = 0
+# Without a replica, skip WAL that only one would need; once one was asked for
+# (deploy/lib/replica.sh), write it, and keep some for a replica that was stopped.
+wal_level = $wal_level
+max_wal_senders = $wal_senders
+wal_keep_size = $wal_keep
 max_wal_size = 4GB
 checkpoint_timeout = 15min
+# The sharding-key check (deploy/local.sh test) reads every statement the
+# suite sent from pg_stat_statements; each test has its own database, so the
+# table must hold ~240 databases x ~100 statements.
+shared_preload_libraries = 'pg_stat_statements'
+pg_stat_statements.max = 50000
+pg_stat_statements.track = all
 EOF
     chown postgres:postgres "$PG_DATA/ratify.conf"
     grep -q "^include = 'ratify.conf'" "$PG_DATA/postgresql.conf" ||
@@ -83,6 +93,10 @@ start_postgres() {
     if [[ -z $(psql_q "SELECT 1 FROM pg_database WHERE datname = 'ratify'") ]]; then
         log "creating database ratify"
         psql_q "CREATE DATABASE ratify" >/dev/null
+    fi
+    # The view the sharding-key check reads (the library is preloaded above).
+    if [[ -z $(psql_q "SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'") ]]; then
+        psql_q "CREATE EXTENSION pg_stat_statements" >/dev/null
     fi
 }
 

@@ -2,6 +2,10 @@
 //! publisher confirms, and opening a consumer channel. The api and the workers must
 //! agree on this exactly, which is why it lives here rather than in either binary.
 
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
@@ -10,6 +14,7 @@ use lapin::options::{
     QueueDeclareOptions,
 };
 use lapin::types::{AMQPValue, FieldTable, LongString};
+use lapin::uri::AMQPUri;
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
 
 use crate::message::QueueTask;
@@ -103,12 +108,105 @@ pub fn reconnect_policy(attempts: usize) -> ExponentialBuilder {
         .with_jitter()
 }
 
-/// Connects, retrying with backoff up to `attempts` times.
+/// Connects to one node, retrying with backoff up to `attempts` times.
 pub async fn connect(url: &str, attempts: usize) -> lapin::Result<Connection> {
     (|| Connection::connect(url, ConnectionProperties::default()))
         .retry(reconnect_policy(attempts))
         .notify(|e, wait| tracing::warn!(error = %e, ?wait, "RabbitMQ unreachable, retrying"))
         .await
+}
+
+/// How long one node may take to accept a connection before the next is tried: a node
+/// that hangs must not hold its clients away from the healthy ones.
+const NODE_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The broker's nodes: one, or the members of a cluster. A process holds connections to
+/// one node at a time; a connect that fails moves on to the next node, so when a node
+/// dies its clients land on the survivors (quorum queues keep their messages and elect a
+/// new leader there). Processes begin at different nodes, spreading their connections.
+#[derive(Clone)]
+pub struct Nodes {
+    urls: Arc<[String]>,
+    /// Where the next connect begins: the node last connected to.
+    next: Arc<AtomicUsize>,
+}
+
+impl Nodes {
+    /// A comma-separated list of AMQP URLs. The error names the position of a bad URL,
+    /// never its text: URLs carry credentials.
+    pub fn parse(list: &str) -> Result<Nodes, String> {
+        let urls: Vec<String> = list.split(',').map(str::trim).filter(|u| !u.is_empty()).map(str::to_owned).collect();
+        if urls.is_empty() {
+            return Err("lists no URL".to_owned());
+        }
+        for (i, url) in urls.iter().enumerate() {
+            url.parse::<AMQPUri>().map_err(|e| format!("URL {} of {} is not an AMQP URL: {e}", i + 1, urls.len()))?;
+        }
+        // A random first node (RandomState is seeded randomly per process): process ids
+        // of processes started together are too regular to spread them.
+        let start = BuildHasher::hash_one(&RandomState::new(), 0u8) as usize % urls.len();
+        Ok(Nodes { urls: urls.into(), next: Arc::new(AtomicUsize::new(start)) })
+    }
+
+    pub fn len(&self) -> usize {
+        self.urls.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.urls.is_empty()
+    }
+
+    /// Connects to the first node that answers, beginning with the last one connected
+    /// to; a round that reaches none is retried with backoff up to `attempts` times.
+    pub async fn connect(&self, attempts: usize) -> lapin::Result<Connection> {
+        (|| self.connect_round())
+            .retry(reconnect_policy(attempts))
+            .notify(|e, wait| tracing::warn!(error = %e, ?wait, "no RabbitMQ node reachable, retrying"))
+            .await
+    }
+
+    async fn connect_round(&self) -> lapin::Result<Connection> {
+        let n = self.urls.len();
+        let first = self.next.load(Ordering::Relaxed);
+        let mut last = None;
+        for k in (0..n).map(|i| (first + i) % n) {
+            let connecting = Connection::connect(&self.urls[k], ConnectionProperties::default());
+            let error = match tokio::time::timeout(NODE_CONNECT_TIMEOUT, connecting).await {
+                Ok(Ok(connection)) => {
+                    if k != first {
+                        tracing::info!(node = %self.address(k), "connected to another RabbitMQ node");
+                    }
+                    self.next.store(k, Ordering::Relaxed);
+                    return Ok(connection);
+                }
+                Ok(Err(e)) => e,
+                Err(_) => lapin::Error::IOError(Arc::new(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "the node did not accept the connection in time",
+                ))),
+            };
+            if n > 1 {
+                tracing::warn!(node = %self.address(k), error = %error, "RabbitMQ node unreachable; trying the next");
+            }
+            last = Some(error);
+        }
+        Err(last.unwrap_or(lapin::Error::InvalidConnectionState(lapin::ConnectionState::Closed)))
+    }
+
+    /// Node `k` as host:port, without credentials.
+    fn address(&self, k: usize) -> String {
+        match self.urls[k].parse::<AMQPUri>() {
+            Ok(uri) => format!("{}:{}", uri.authority.host, uri.authority.port),
+            Err(_) => format!("node {}", k + 1),
+        }
+    }
+}
+
+/// Addresses only: the URLs' credentials never reach a log.
+impl std::fmt::Debug for Nodes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries((0..self.urls.len()).map(|k| self.address(k))).finish()
+    }
 }
 
 /// Opens a channel in confirm mode, with the topology declared.
@@ -152,4 +250,26 @@ pub async fn publish_confirmed(channel: &Channel, tasks: &[(&str, QueueTask)]) -
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Nodes;
+
+    #[test]
+    fn a_list_of_nodes_parses_and_never_shows_its_credentials() {
+        let nodes = Nodes::parse(" amqp://u:secret@10.0.0.1:5672/%2f, ,amqp://u:secret@10.0.0.2:5673/%2f").unwrap();
+        assert_eq!(nodes.len(), 2);
+        let shown = format!("{nodes:?}");
+        assert_eq!(shown, r#"["10.0.0.1:5672", "10.0.0.2:5673"]"#);
+        assert!(!shown.contains("secret"));
+    }
+
+    #[test]
+    fn a_bad_list_names_the_position_not_the_url() {
+        assert_eq!(Nodes::parse(" , ").unwrap_err(), "lists no URL");
+        let error = Nodes::parse("amqp://u:p@h:5672/%2f,http://u:secret@h/").unwrap_err();
+        assert!(error.starts_with("URL 2 of 2 is not an AMQP URL"), "{error}");
+        assert!(!error.contains("secret"), "{error}");
+    }
 }

@@ -100,7 +100,8 @@ where
 #[derive(Debug, Clone)]
 pub struct Common {
     pub database_url: String,
-    pub amqp_url: String,
+    /// `AMQP_URLS` (a cluster's nodes, comma-separated) when set, else `AMQP_URL`.
+    pub amqp: crate::broker::Nodes,
     /// Prefix of every exchange and queue name, so several deployments (or tests) can
     /// share one broker.
     pub queue_prefix: String,
@@ -134,7 +135,7 @@ impl Common {
         };
         Ok(Common {
             database_url: vars.required("DATABASE_URL")?,
-            amqp_url: vars.required("AMQP_URL")?,
+            amqp: amqp_nodes(vars)?,
             queue_prefix: vars.var("RATIFY_QUEUE_PREFIX", "ratify".to_owned())?,
             delivery_limit: in_range(
                 "RATIFY_DELIVERY_LIMIT",
@@ -150,6 +151,20 @@ impl Common {
             )?),
         })
     }
+}
+
+/// The broker's nodes: `AMQP_URLS` wins over `AMQP_URL` when both are set (an override
+/// file can add a cluster's list without removing the single URL).
+fn amqp_nodes(vars: &Vars) -> Result<crate::broker::Nodes, ConfigError> {
+    let (name, list) = match vars.get("AMQP_URLS") {
+        Some(list) => ("AMQP_URLS", list),
+        None => ("AMQP_URL", vars.required::<String>("AMQP_URL")?),
+    };
+    crate::broker::Nodes::parse(&list).map_err(|reason| ConfigError::Invalid {
+        name,
+        value: "(not shown: it holds credentials)".to_owned(),
+        reason,
+    })
 }
 
 /// Starts `tracing`: human-readable by default, JSON lines with `RATIFY_LOG_FORMAT=json`.

@@ -38,6 +38,9 @@ pub const OUTBOX_BACKLOG: &str = "ratify_outbox_backlog_chunks";
 /// Jobs accepted and not yet DONE, and the age of the oldest of them.
 pub const JOBS_UNFINISHED: &str = "ratify_jobs_unfinished";
 pub const OLDEST_UNFINISHED_AGE: &str = "ratify_oldest_unfinished_job_age_seconds";
+/// Reads the api could serve from the read replica, by `served_by` (replica, primary) and, for
+/// the primary, `reason` (behind, miss, replica_error). Only with `DATABASE_READ_URL`.
+pub const REPLICA_READS: &str = "ratify_replica_reads_total";
 /// 1, labelled with the binary and its version.
 pub const BUILD_INFO: &str = "ratify_build_info";
 
@@ -71,6 +74,7 @@ pub fn describe(binary: &'static str) {
     describe_gauge!(OUTBOX_BACKLOG, "Chunks stored but not yet confirmed by the broker.");
     describe_gauge!(JOBS_UNFINISHED, "Jobs accepted and not yet DONE.");
     describe_gauge!(OLDEST_UNFINISHED_AGE, Unit::Seconds, "Age of the oldest job not yet DONE (0 when none).");
+    describe_counter!(REPLICA_READS, "Reads the read replica could serve, by the server that served them and why.");
     describe_gauge!(BUILD_INFO, "Always 1; its labels name the binary and its version.");
     metrics::gauge!(BUILD_INFO, "binary" => binary, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
 }

@@ -33,18 +33,18 @@ pub const RELAY_GRACE: Duration = Duration::from_secs(10);
 const PUBLISH_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct Publisher {
-    url: String,
+    nodes: broker::Nodes,
     topology: Topology,
     link: Mutex<Option<(Connection, Channel)>>,
 }
 
 impl Publisher {
-    pub fn new(url: String, topology: Topology) -> Publisher {
-        Publisher { url, topology, link: Mutex::new(None) }
+    pub fn new(nodes: broker::Nodes, topology: Topology) -> Publisher {
+        Publisher { nodes, topology, link: Mutex::new(None) }
     }
 
-    /// The open confirm-mode channel, connecting (once, no retry loop: callers fall back
-    /// to the relay) when there is none.
+    /// The open confirm-mode channel, connecting (one round over the nodes, no retry
+    /// loop: callers fall back to the relay) when there is none.
     async fn channel(&self) -> Result<Channel, PublishError> {
         let mut link = self.link.lock().await;
         if let Some((connection, channel)) = link.as_ref() {
@@ -53,7 +53,7 @@ impl Publisher {
             }
         }
         *link = None;
-        let connection = broker::connect(&self.url, 0).await?;
+        let connection = self.nodes.connect(0).await?;
         let channel = broker::publisher_channel(&connection, &self.topology).await?;
         *link = Some((connection, channel.clone()));
         Ok(channel)

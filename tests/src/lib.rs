@@ -18,6 +18,7 @@ pub use client::{answer, Client, Job};
 pub use stack::{Stack, StackBuilder};
 pub mod receiver;
 pub mod servers;
+pub mod sharding;
 
 use std::future::Future;
 

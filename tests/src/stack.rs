@@ -39,6 +39,8 @@ pub struct StackBuilder {
     env: Vec<(String, String)>,
     /// Servers other than RATIFY_TEST_DATABASE_URL / RATIFY_TEST_AMQP_URL.
     servers: Option<(String, String)>,
+    /// A superuser URL on a read replica of the database server.
+    replica: Option<String>,
 }
 
 impl StackBuilder {
@@ -62,6 +64,14 @@ impl StackBuilder {
         self
     }
 
+    /// Gives the api this stack's database on a read replica as `DATABASE_READ_URL`, from a
+    /// superuser URL on the replica (`RATIFY_TEST_DATABASE_READ_URL`, or
+    /// [`crate::Servers::start_replica`]'s).
+    pub fn read_replica(mut self, replica_admin_url: &str) -> Self {
+        self.replica = Some(replica_admin_url.to_owned());
+        self
+    }
+
     /// Sets a variable for the api and the workers (e.g. `RATIFY_CHUNK_SIZE`).
     pub fn env(mut self, name: &str, value: impl ToString) -> Self {
         self.env.push((name.to_owned(), value.to_string()));
@@ -81,6 +91,9 @@ pub struct Stack {
     pub name: String,
     pub database_url: String,
     pub amqp_url: String,
+    /// The api's `DATABASE_READ_URL` (this stack's database on the replica), when it has one;
+    /// change it before [`Stack::start_api`] to start the api with another.
+    pub database_read_url: Option<String>,
     pub admin_token: String,
     pub base_url: String,
     pub db: PgPool,
@@ -96,7 +109,7 @@ pub struct Stack {
 
 impl Stack {
     pub fn builder() -> StackBuilder {
-        StackBuilder { workers: 1, in_process: false, env: Vec::new(), servers: None }
+        StackBuilder { workers: 1, in_process: false, env: Vec::new(), servers: None, replica: None }
     }
 
     async fn start(builder: StackBuilder) -> anyhow::Result<Stack> {
@@ -115,6 +128,7 @@ impl Stack {
         std::fs::create_dir_all(&log_dir)?;
         let admin_token = format!("admin-{suffix:016x}-{:016x}", rand::thread_rng().gen::<u64>());
         let mut stack = Stack {
+            database_read_url: builder.replica.as_deref().map(|url| with_database(url, &name)),
             name,
             database_url,
             amqp_url,
@@ -156,6 +170,9 @@ impl Stack {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
+        if let Some(url) = &self.database_read_url {
+            vars.push(("DATABASE_READ_URL".to_owned(), url.clone()));
+        }
         vars.extend(self.env.iter().cloned());
         vars
     }

@@ -63,7 +63,7 @@ pub enum Lane {
 
 pub struct Consumer {
     pub pool: PgPool,
-    pub amqp_url: String,
+    pub amqp: broker::Nodes,
     pub topology: Topology,
     pub prefetch: u16,
     pub drain: Duration,
@@ -98,7 +98,7 @@ impl Consumer {
         while !shutdown.is_cancelled() {
             let connection = tokio::select! {
                 _ = shutdown.cancelled() => return,
-                c = broker::connect(&self.amqp_url, usize::MAX) => c,
+                c = self.amqp.connect(usize::MAX) => c,
             };
             let connection = match connection {
                 Ok(c) => c,

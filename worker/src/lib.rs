@@ -35,10 +35,10 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
     let pool = db::lazy_pool(&config.common.database_url, config.common.db_pool_size)
         .context("DATABASE_URL is not a valid Postgres URL")?;
     // Workers relay too, so a job whose publish failed is delivered even while no api runs.
-    let publisher = Arc::new(Publisher::new(config.common.amqp_url.clone(), config.common.topology()));
+    let publisher = Arc::new(Publisher::new(config.common.amqp.clone(), config.common.topology()));
     let consumer = Arc::new(Consumer {
         pool,
-        amqp_url: config.common.amqp_url.clone(),
+        amqp: config.common.amqp.clone(),
         topology: config.common.topology(),
         prefetch: config.concurrency,
         drain: Duration::from_secs(config.drain_seconds),

@@ -190,6 +190,9 @@ async fn answer(
     transaction_id: TransactionId,
     job_id: Uuid,
 ) -> Result<Response, ApiError> {
+    // The action's job and transaction are written: their reads wait for the replica to show
+    // them (see reads.rs).
+    state.reads.wrote(advertiser_id).await;
     let query = PageQuery { errors_only: false, code: None, start: 0, limit: 1 };
     let page = pages::read(state.pool.acquire().await?, advertiser_id, job_id, query)
         .await

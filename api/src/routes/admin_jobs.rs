@@ -16,6 +16,7 @@ use crate::auth::Admin;
 use crate::cursor;
 use crate::error::ApiError;
 use crate::extract::Query;
+use crate::reads::Scope;
 use crate::state::AppState;
 use crate::views;
 
@@ -125,8 +126,15 @@ pub async fn list_all_jobs(
                 .ok_or_else(|| ApiError::bad_request("cursor is not one this api gave out for this list"))?,
         ),
     };
-    let mut conn = state.pool.acquire().await?;
-    let rows = db::jobs::list_all(&mut conn, &filter, before, limit).await?;
+    let (rows, _, source) = state
+        .reads
+        .read(Scope::All, |mut conn| {
+            let filter = filter.clone();
+            async move { Ok((Some(db::jobs::list_all(&mut conn, &filter, before, limit).await?), conn)) }
+        })
+        .await?;
+    state.reads.served(Scope::All, source).await;
+    let rows = rows.unwrap_or_default();
     let next_cursor = (rows.len() as i64 == limit)
         .then(|| rows.last().map(|j| cursor::issue(secret, ADMIN_LIST, j.created_at, j.id)))
         .flatten();

@@ -62,6 +62,8 @@ pub async fn cancel(
         }
         Cancel::Cancelled { .. } => {}
     }
+    // The job's reads now wait for the replica to show it cancelled (see reads.rs).
+    state.reads.wrote(advertiser_id).await;
     let mut conn = state.pool.acquire().await?;
     let row = db::jobs::get(&mut conn, advertiser_id, id).await?.ok_or_else(|| not_found(&job_id))?;
     Ok(Json(views::job(&row)))

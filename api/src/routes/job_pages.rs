@@ -11,6 +11,7 @@ use super::jobs::JobParams;
 use crate::cursor;
 use crate::error::ApiError;
 use crate::pages::{self, PageQuery};
+use crate::reads::{Cause, Fallback, Scope, Source};
 use crate::state::AppState;
 use crate::views;
 
@@ -51,10 +52,19 @@ pub async fn get_page(
             ApiError::bad_request("cursor is not one this api gave out for this job with this output and code")
         })?,
     };
-    let conn = state.pool.acquire().await?;
     let query = PageQuery { errors_only, code, start, limit };
-    let page = pages::read(conn, advertiser_id, job_id, query)
-        .await
+    let whose = Scope::Advertiser(advertiser_id);
+    let (conn, mut source) = state.reads.acquire(whose).await?;
+    let mut page = pages::read(conn, advertiser_id, job_id, query).await;
+    if source == Source::Replica && !matches!(page, Ok(Some(_))) {
+        // Not (yet) on the replica, or the replica failed: the primary decides.
+        let why = if page.is_ok() { Fallback::Miss } else { Fallback::ReplicaError };
+        let conn = state.reads.fallback(why, page.as_ref().err().map(|e| e as Cause)).await?;
+        source = Source::Primary;
+        page = pages::read(conn, advertiser_id, job_id, query).await;
+    }
+    state.reads.served(whose, source).await;
+    let page = page
         .map_err(|e| ApiError::Internal(e.into()))?
         .ok_or_else(|| ApiError::NotFound("JOB_NOT_FOUND", format!("job {job_id} does not exist")))?;
     let items: Vec<_> = page.items.into_iter().map(views::outcome).collect();

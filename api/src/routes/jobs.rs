@@ -21,6 +21,7 @@ use crate::error::ApiError;
 use crate::extract::{Path, Query};
 use crate::merge::Merge;
 use crate::output_cache::{Fill, Filler, OutputCache};
+use crate::reads::{Cause, Fallback, Scope, Source};
 use crate::state::AppState;
 use crate::stream::ArrayWriter;
 use crate::views;
@@ -101,18 +102,18 @@ pub async fn get_job(
         };
         return super::job_pages::get_page(&state, advertiser_id, id, errors_only, &params).await;
     }
-    let mut conn = state.pool.acquire().await?;
-    let job = db::jobs::get(&mut conn, advertiser_id, id).await?.ok_or_else(not_found)?;
+    let scope = Scope::Advertiser(advertiser_id);
+    let (job, conn, mut source) = state
+        .reads
+        .read(scope, |mut conn| async move { Ok((db::jobs::get(&mut conn, advertiser_id, id).await?, conn)) })
+        .await?;
+    let job = job.ok_or_else(not_found)?;
     let errors_only = match output {
         Output::Summary => {
-            let summary = views::job(&job);
-            return Ok(Json(JobStatus {
-                job: summary,
-                failed_transactions: None,
-                all_transactions: None,
-                next_cursor: None,
-            })
-            .into_response());
+            state.reads.served(scope, source).await;
+            let job = views::job(&job);
+            let status = JobStatus { job, failed_transactions: None, all_transactions: None, next_cursor: None };
+            return Ok(Json(status).into_response());
         }
         Output::Errors => true,
         Output::All => false,
@@ -121,7 +122,15 @@ pub async fn get_job(
         // One answer is one snapshot: the job's counts and the documents it lists come
         // from one statement, so a poll of a running job lists exactly what its counts say.
         let mut rows = Box::pin(job_with_documents(conn, advertiser_id, id, errors_only));
-        let first = rows.try_next().await?.ok_or_else(not_found)?;
+        let mut first = rows.try_next().await;
+        if let (Err(error), Source::Replica) = (&first, source) {
+            let conn = state.reads.fallback(Fallback::ReplicaError, Some(error as Cause)).await?;
+            source = Source::Primary;
+            rows = Box::pin(job_with_documents(conn, advertiser_id, id, errors_only));
+            first = rows.try_next().await;
+        }
+        let first = first?.ok_or_else(not_found)?;
+        state.reads.served(scope, source).await;
         let (prefix, suffix) =
             framing(&views::job(&first.job), errors_only).map_err(|e| ApiError::Internal(e.into()))?;
         let documents = futures::stream::iter([Ok(first)]).chain(rows).try_filter_map(|row| async move {
@@ -132,17 +141,19 @@ pub async fn get_job(
     // A finished job never changes: serve it from memory, or render it once for everyone
     // asking at the same time.
     drop(conn);
+    // Its documents were written with its last chunk, so whichever server had it DONE has them.
+    state.reads.served(scope, source).await;
     if let Some(body) = state.outputs.get(advertiser_id, id, errors_only) {
         return Ok(json(body));
     }
     let (prefix, suffix) = framing(&views::job(&job), errors_only).map_err(|e| ApiError::Internal(e.into()))?;
     let listing = Listing { prefix, suffix };
-    let (pool, outputs) = (state.pool.clone(), state.outputs.clone());
+    let (reads, outputs) = (state.reads.clone(), state.outputs.clone());
     let body = async_stream::try_stream! {
         match outputs.fill(advertiser_id, id, errors_only).await {
             Fill::Cached(body) => yield body,
             Fill::Render(filler) => {
-                let conn = pool.acquire().await.map_err(std::io::Error::other)?;
+                let conn = reads.connection(source).await.map_err(std::io::Error::other)?;
                 let documents = outcome_documents(conn, advertiser_id, id, errors_only);
                 let mut rendered = std::pin::pin!(listing.stream(documents, Some((&*outputs, filler))));
                 while let Some(piece) = rendered.try_next().await? {
@@ -317,8 +328,15 @@ pub async fn list_jobs(
                 .ok_or_else(|| ApiError::bad_request("cursor is not one this api gave out for this advertiser"))?,
         ),
     };
-    let mut conn = state.pool.acquire().await?;
-    let rows = db::jobs::list(&mut conn, advertiser_id, before, limit).await?;
+    let scope = Scope::Advertiser(advertiser_id);
+    let (rows, _, source) = state
+        .reads
+        .read(scope, |mut conn| async move {
+            Ok((Some(db::jobs::list(&mut conn, advertiser_id, before, limit).await?), conn))
+        })
+        .await?;
+    state.reads.served(scope, source).await;
+    let rows = rows.unwrap_or_default();
     let next_cursor = (rows.len() as i64 == limit)
         .then(|| rows.last().map(|j| cursor::issue(secret, advertiser_id, j.created_at, j.id)))
         .flatten();

@@ -23,24 +23,25 @@ const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "
 /// A router over servers that are never reached: nothing here needs them.
 fn router() -> Router {
     let database_url = "postgres://x@127.0.0.1:1/x".to_owned();
-    let amqp_url = "amqp://x:x@127.0.0.1:1/%2f".to_owned();
+    let amqp = ratify_shared::broker::Nodes::parse("amqp://x:x@127.0.0.1:1/%2f").unwrap();
     let pool = sqlx::postgres::PgPoolOptions::new()
         .acquire_timeout(Duration::from_millis(500))
         .connect_lazy(&database_url)
         .unwrap();
     let common = Common {
         database_url,
-        amqp_url: amqp_url.clone(),
+        amqp: amqp.clone(),
         queue_prefix: "openapi-test".to_owned(),
         delivery_limit: 5,
         db_pool_size: 1,
         json_logs: false,
         stall: Duration::from_secs(300),
     };
-    let publisher = Arc::new(Publisher::new(amqp_url, common.topology()));
+    let publisher = Arc::new(Publisher::new(amqp, common.topology()));
     let config = ApiConfig {
         webhook_allow_private: false,
         common,
+        read_database_url: None,
         addr: "127.0.0.1:0".parse().unwrap(),
         admin_token: "a-test-admin-token".to_owned(),
         max_batch_items: 10,
@@ -55,6 +56,7 @@ fn router() -> Router {
         max_connections: 16,
     };
     super::router(AppState {
+        reads: Arc::new(crate::reads::Reads::new(pool.clone(), None)),
         pool,
         publisher,
         admin_token_hash: crate::auth::hash(&config.admin_token).into(),

@@ -23,6 +23,7 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Path, Query};
 use crate::ingest;
+use crate::reads::Scope;
 use crate::state::AppState;
 use crate::stream::ArrayWriter;
 use crate::views;
@@ -97,9 +98,19 @@ pub async fn get_one(
     caller.require(advertiser_id)?;
     let not_found = || ApiError::NotFound("TRANSACTION_NOT_FOUND", format!("transaction {id} does not exist"));
     let numeric = TransactionId(id.parse().map_err(|_| not_found())?);
-    let mut conn = state.pool.acquire().await?;
-    let row = db::transactions::get(&mut conn, advertiser_id, numeric).await?.ok_or_else(not_found)?;
-    let history = db::history::of_transaction(&mut conn, advertiser_id, numeric).await?;
+    let scope = Scope::Advertiser(advertiser_id);
+    let (found, _, source) = state
+        .reads
+        .read(scope, |mut conn| async move {
+            let Some(row) = db::transactions::get(&mut conn, advertiser_id, numeric).await? else {
+                return Ok((None, conn));
+            };
+            let history = db::history::of_transaction(&mut conn, advertiser_id, numeric).await?;
+            Ok((Some((row, history)), conn))
+        })
+        .await?;
+    state.reads.served(scope, source).await;
+    let (row, history) = found.ok_or_else(not_found)?;
     let view = views::transaction(row, None, Some(history)).map_err(|e| ApiError::Internal(e.into()))?;
     Ok(Json(view))
 }
@@ -251,7 +262,9 @@ pub async fn list(
     };
     let selection = selection(&params, zone)?;
     // Take the connection before answering, so an unreachable database is a 503.
-    let mut conn = state.pool.acquire().await?;
+    let scope = Scope::Advertiser(advertiser_id);
+    let (mut conn, source) = state.reads.acquire(scope).await?;
+    let reads = state.reads.clone();
     let body = async_stream::try_stream! {
         let mut writer = ArrayWriter::new(b"");
         let sql = match &selection {
@@ -272,6 +285,8 @@ pub async fn list(
                 yield chunk;
             }
         }
+        drop(rows);
+        reads.served(scope, source).await;
         yield writer.finish(b"");
     };
     Ok(crate::stream::json_body(body))

@@ -310,7 +310,8 @@ pub async fn unpublished(
     .await
 }
 
-/// Marks relayed chunks confirmed, in one statement.
+/// Marks relayed chunks confirmed, in one statement. (`advertiser_id = ANY` as well as
+/// the join: a sharded cluster prunes shards on the former only; see docs/scaling.md.)
 pub async fn mark_published(conn: &mut PgConnection, chunks: &[UnpublishedChunk]) -> sqlx::Result<()> {
     let advertisers: Vec<AdvertiserId> = chunks.iter().map(|c| c.advertiser_id).collect();
     let jobs: Vec<Uuid> = chunks.iter().map(|c| c.job_id).collect();
@@ -318,7 +319,8 @@ pub async fn mark_published(conn: &mut PgConnection, chunks: &[UnpublishedChunk]
     sqlx::query(
         "UPDATE job_chunks c SET published_at = now()
          FROM unnest($1::bigint[], $2::uuid[], $3::int[]) AS u(advertiser_id, job_id, chunk_no)
-         WHERE c.advertiser_id = u.advertiser_id AND c.job_id = u.job_id AND c.chunk_no = u.chunk_no",
+         WHERE c.advertiser_id = ANY($1) AND c.advertiser_id = u.advertiser_id AND c.job_id = u.job_id
+           AND c.chunk_no = u.chunk_no",
     )
     .bind(advertisers)
     .bind(jobs)

@@ -338,7 +338,8 @@ pub async fn list_all(
 
 /// How many items of each job got each code, summed over its done chunks: `(advertiser,
 /// job)` pairs in, `(job, code, count)` rows out. Chunks finished before counts were kept
-/// count for nothing here.
+/// count for nothing here. (`advertiser_id = ANY` as well as the pairs: a sharded
+/// cluster prunes shards on the former only; see docs/scaling.md.)
 pub async fn counts_by_code(
     conn: &mut PgConnection,
     jobs: &[(AdvertiserId, Uuid)],
@@ -347,7 +348,7 @@ pub async fn counts_by_code(
     sqlx::query_as(
         "SELECT c.job_id, k.key::int2, sum(k.value::bigint)::int8 FROM job_chunks c
          CROSS JOIN LATERAL jsonb_each_text(c.code_counts) k
-         WHERE (c.advertiser_id, c.job_id) IN (SELECT * FROM unnest($1::bigint[], $2::uuid[]))
+         WHERE c.advertiser_id = ANY($1) AND (c.advertiser_id, c.job_id) IN (SELECT * FROM unnest($1::bigint[], $2::uuid[]))
            AND c.done_at IS NOT NULL
          GROUP BY 1, 2 ORDER BY 1, 2",
     )

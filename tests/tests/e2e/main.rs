@@ -24,6 +24,7 @@ mod outcomes;
 mod purge;
 mod rate_limit;
 mod references;
+mod replica;
 mod schemathesis;
 mod secrets;
 mod smoke;

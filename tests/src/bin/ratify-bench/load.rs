@@ -100,15 +100,18 @@ pub async fn b1(stack: &mut Stack, seeded: &Seeded, scale: &Scale, report: &mut 
 }
 
 /// B2 with `workers` workers, with B3's small jobs and B4's pollers running beside it;
-/// B5 (workers): each worker's peak memory.
+/// B5 (workers): each worker's peak memory. `tag` follows each row's id (" (replica)" for
+/// the run whose api reads from the read replica).
 pub async fn b2(
     stack: &mut Stack,
     seeded: &Seeded,
     scale: &Scale,
     workers: usize,
+    tag: &str,
     report: &mut Report,
 ) -> anyhow::Result<Vec<(i64, String)>> {
-    let client = seeded.client.clone();
+    let client = seeded.client.rebase(&stack.base_url);
+    let id = |base: &str| format!("{base}{tag}");
     let first = stack.worker_pids().len();
     for _ in 0..workers {
         stack.add_worker()?;
@@ -158,14 +161,14 @@ pub async fn b2(
     let limit_ratio = rate / report.update_floor;
     let (goal, wanted) = if workers == 2 { ("≥ 1.0 × B0", 1.0) } else { ("≥ 0.9 × B0", 0.9) };
     report.push(Row::new(
-        "B2",
+        &id("B2"),
         format!("{} jobs × {} items, {workers} worker(s): first submit → last DONE", scale.jobs, scale.job_items),
         format!("{rate:.0} items/s in {elapsed:.1} s; B2/B0 = {ratio:.2}, B2/B0u = {limit_ratio:.2}; CPU: {cpu}"),
         goal,
         Some(ratio >= wanted),
     ));
     report.push(Row::new(
-        "waits",
+        &id("waits"),
         format!("Postgres sessions during B2 ({workers} w), sampled every 10 ms"),
         waits,
         "",
@@ -173,7 +176,7 @@ pub async fn b2(
     ));
     let p99 = stats(&mut small_latencies.clone()).map_or(f64::MAX, |s| s.2);
     report.push(Row::new(
-        "B3",
+        &id("B3"),
         format!("10-item job every second during B2 ({workers} w): submit → DONE"),
         ms(&mut small_latencies),
         "p99 ≤ 250 ms",
@@ -181,7 +184,7 @@ pub async fn b2(
     ));
     let p99 = stats(&mut poll_latencies.clone()).map_or(f64::MAX, |s| s.2);
     report.push(Row::new(
-        "B4",
+        &id("B4"),
         format!("50 pollers of ?output=errors during B2 ({workers} w)"),
         ms(&mut poll_latencies),
         "p99 ≤ 50 ms",
@@ -191,7 +194,7 @@ pub async fn b2(
         stack.worker_pids()[first..].iter().map(|pid| format!("{:.0}", peak_mib(*pid).unwrap_or(f64::NAN))).collect();
     let worst = stack.worker_pids()[first..].iter().filter_map(|pid| peak_mib(*pid)).fold(0.0, f64::max);
     report.push(Row::new(
-        "B5",
+        &id("B5"),
         format!("worker peak memory during B2 ({workers} w)"),
         format!("{} MiB", peaks.join(", ")),
         "≤ 128 MiB each",

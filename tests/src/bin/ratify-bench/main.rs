@@ -8,6 +8,7 @@ mod cpu;
 mod data;
 mod floor;
 mod load;
+mod replica;
 mod report;
 mod waits;
 
@@ -32,6 +33,10 @@ struct Args {
     /// Chunks each worker applies at once (RATIFY_WORKER_CONCURRENCY); default: the worker's.
     #[arg(long)]
     concurrency: Option<u16>,
+    /// Run each B2 once more with the api reading from the read replica named by
+    /// RATIFY_TEST_DATABASE_READ_URL (`deploy/local.sh bench --replica`): rows tagged "(replica)".
+    #[arg(long)]
+    replica: bool,
 }
 
 #[tokio::main]
@@ -44,7 +49,14 @@ async fn main() -> anyhow::Result<()> {
     if let Some(concurrency) = args.concurrency {
         builder = builder.env("RATIFY_WORKER_CONCURRENCY", concurrency);
     }
+    if args.replica {
+        let url = std::env::var("RATIFY_TEST_DATABASE_READ_URL")
+            .context("--replica needs RATIFY_TEST_DATABASE_READ_URL: run deploy/local.sh bench --replica")?;
+        builder = builder.read_replica(&url);
+    }
     let mut stack = builder.start().await;
+    // The api reads from the replica only in the runs tagged "(replica)".
+    let read_url = stack.database_read_url.take();
     eprintln!("bench: database {} ({} scale)", stack.name, scale.name);
 
     let mut seeded = data::seed(&stack, &scale).await.context("seeding")?;
@@ -65,9 +77,23 @@ async fn main() -> anyhow::Result<()> {
         // Every run starts from the same state: pending, vacuumed, analyzed (the first
         // one too, after seeding and B0).
         data::reset(&stack).await.context("resetting before a B2 run")?;
-        last_jobs = load::b2(&mut stack, &seeded, &scale, *workers, &mut report)
+        last_jobs = load::b2(&mut stack, &seeded, &scale, *workers, "", &mut report)
             .await
             .with_context(|| format!("B2 with {workers}"))?;
+        if let Some(url) = &read_url {
+            data::reset(&stack).await.context("resetting before a B2 run")?;
+            replica::caught_up(&stack, url).await?;
+            stack.stop_api()?;
+            stack.database_read_url = Some(url.clone());
+            stack.start_api()?;
+            last_jobs = load::b2(&mut stack, &seeded, &scale, *workers, " (replica)", &mut report)
+                .await
+                .with_context(|| format!("B2 with {workers}, reading from the replica"))?;
+            report.push(replica::reads_row(&stack, *workers).await?);
+            stack.stop_api()?;
+            stack.database_read_url = None;
+            stack.start_api()?;
+        }
     }
     load::purge(&stack, &last_jobs, &scale, &mut report).await.context("purge")?;
     report.push(Row::note("total", format!("harness ran {:.0} s", started.elapsed().as_secs_f64())));

@@ -6,10 +6,11 @@ use std::process::Command;
 use super::*;
 
 /// Environment variable names named by string literals in the Rust sources under `dirs`:
-/// `"RATIFY_…"`, `"DATABASE_URL"`, `"AMQP_URL"`, `"API_ADDR"`, `"ADMIN_TOKEN"`. (Every
-/// variable is read through `shared::config`'s `var`/`required` by such a literal.)
-fn variables_read_in(dirs: &[&str]) -> BTreeSet<String> {
-    const EXACT: [&str; 4] = ["DATABASE_URL", "AMQP_URL", "API_ADDR", "ADMIN_TOKEN"];
+/// `"RATIFY_…"`, `"DATABASE_URL"`, `"DATABASE_READ_URL"`, `"AMQP_URL"`, `"AMQP_URLS"`,
+/// `"API_ADDR"`, `"ADMIN_TOKEN"`. (Every variable is read through `shared::config`'s
+/// `var`/`required`/`optional` by such a literal.)
+pub(super) fn variables_read_in(dirs: &[&str]) -> BTreeSet<String> {
+    const EXACT: [&str; 6] = ["DATABASE_URL", "DATABASE_READ_URL", "AMQP_URL", "AMQP_URLS", "API_ADDR", "ADMIN_TOKEN"];
     fn walk(dir: &Path, found: &mut BTreeSet<String>) {
         let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("listing {}: {e}", dir.display()));
         for entry in entries {

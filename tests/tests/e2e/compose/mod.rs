@@ -3,7 +3,8 @@
 //! file is held against the workspace: the commands name binaries and subcommands that
 //! exist, every environment variable it sets is one the binaries read, the required
 //! ones are set, the start order is right, the workers scale, and the Dockerfile builds
-//! and ships both binaries.
+//! and ships both binaries. The cluster override (`deploy/docker-compose.cluster.yml`) is
+//! checked as Compose merges it over the file.
 //!
 //! Needs `docker-compose` (Debian's package; `deploy/local.sh test` installs it) or the
 //! `docker compose` plugin, and the debug binaries (`cargo build --workspace --bins`,
@@ -15,12 +16,15 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 const COMPOSE_FILE: &str = "deploy/docker-compose.yml";
+/// The override adding a RabbitMQ cluster and a read replica (`cluster.rs`).
+const CLUSTER_FILE: &str = "deploy/docker-compose.cluster.yml";
 const DOCKERFILE: &str = "deploy/Dockerfile";
 const APP_SERVICES: [&str; 3] = ["migrate", "api", "worker"];
 /// An admin token long enough for the api (16 characters at least).
 const TEST_ADMIN_TOKEN: &str = "compose-test-admin-token-0123456789";
 
 mod binaries;
+mod cluster;
 mod dockerfile;
 mod services;
 mod validate;

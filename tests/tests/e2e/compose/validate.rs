@@ -1,4 +1,5 @@
-//! Compose's own check of the file (`config -q`), with the operator's ADMIN_TOKEN and without it.
+//! Compose's own check of the file (`config -q`), with the operator's ADMIN_TOKEN and without
+//! it, alone and with the cluster override.
 
 use std::process::{Command, Output, Stdio};
 
@@ -25,13 +26,14 @@ fn find_compose() -> Option<(Vec<&'static str>, bool)> {
     Some((vec!["docker-compose"], v1))
 }
 
-/// `<compose> -p ratify -f deploy/docker-compose.yml config -q` with `admin_token` (or
-/// none) in an otherwise empty environment, so that no DATABASE_URL or ADMIN_TOKEN of
-/// the caller's shell leaks in. The same file for v1 and v2: it has no v2-only keys.
-fn compose_config(admin_token: Option<&str>) -> (Output, String) {
+/// `<compose> -p ratify -f FILE... <args>` with `admin_token` (or none) in an otherwise
+/// empty environment, so that no DATABASE_URL or ADMIN_TOKEN of the caller's shell leaks
+/// in. The same files for v1 and v2: they have no v2-only keys. Returns the output and
+/// the program as described.
+pub(super) fn run_compose(files: &[&str], admin_token: Option<&str>, args: &[&str]) -> (Output, String) {
     let Some((program, v1)) = find_compose() else {
         panic!(
-            "docker-compose is not installed, so {COMPOSE_FILE} cannot be validated: install it \
+            "docker-compose is not installed, so {files:?} cannot be validated: install it \
              (`apt-get install -y docker-compose`; `deploy/local.sh test` does) or the `docker compose` plugin"
         )
     };
@@ -45,9 +47,17 @@ fn compose_config(admin_token: Option<&str>) -> (Output, String) {
     if let Some(token) = admin_token {
         cmd.env("ADMIN_TOKEN", token);
     }
-    cmd.current_dir(checkout()).args(["-p", "ratify", "-f", COMPOSE_FILE, "config", "-q"]);
+    cmd.current_dir(checkout()).args(["-p", "ratify"]);
+    for file in files {
+        cmd.args(["-f", file]);
+    }
+    cmd.args(args);
     let described = format!("{} ({})", program.join(" "), if v1 { "v1" } else { "v2" });
     (cmd.output().unwrap_or_else(|e| panic!("running {described}: {e}")), described)
+}
+
+fn compose_config(admin_token: Option<&str>) -> (Output, String) {
+    run_compose(&[COMPOSE_FILE], admin_token, &["config", "-q"])
 }
 
 #[test]
@@ -66,4 +76,17 @@ fn compose_validates_the_file() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "{compose} accepted {COMPOSE_FILE} without ADMIN_TOKEN");
     assert!(stderr.contains("ADMIN_TOKEN"), "{compose} failed without ADMIN_TOKEN but did not say so:\n{stderr}");
+}
+
+#[test]
+fn compose_validates_the_cluster_override_over_the_file() {
+    let files = [COMPOSE_FILE, CLUSTER_FILE];
+    let (output, compose) = run_compose(&files, Some(TEST_ADMIN_TOKEN), &["config", "-q"]);
+    assert!(
+        output.status.success(),
+        "{compose} config -q rejected {files:?}:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    eprintln!("{files:?} validated by {compose}");
 }

@@ -1,6 +1,6 @@
 //! Faults: workers killed or stopped mid-job (`workers`), RabbitMQ and Postgres
 //! restarted under load (`restart`), poison items and chunks (`poison`), lost messages
-//! (`lost`), duplicate deliveries and concurrent jobs on the same transactions
+//! (`lost`), RabbitMQ cluster nodes stopped (`cluster`), duplicate deliveries and concurrent jobs on the same transactions
 //! (`redelivery`). Whatever happens, every item gets exactly one outcome, every
 //! `[200 OK]` is applied exactly once, and every job reaches `DONE`.
 //!
@@ -27,6 +27,7 @@ const INTERNAL: &str = "[500 INTERNAL_SERVER_ERROR]";
 const FINISH: Duration = Duration::from_secs(120);
 
 mod actions;
+mod cluster;
 mod lost;
 mod poison;
 mod redelivery;
