@@ -16,6 +16,7 @@
 mod cancel;
 mod give_up;
 mod isolate;
+pub mod slots;
 
 use ratify_domain::ids::AdvertiserId;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -137,7 +138,13 @@ async fn lock(pool: &PgPool, id: ChunkId) -> anyhow::Result<Result<Locked, Chunk
                 db::chunks::wait_again(&mut tx, advertiser_id, job_id, chunk_no).await?;
                 ChunkResult::Waiting
             }
-            _ => return Ok(Ok((tx, chunk))),
+            _ => {
+                // Small jobs never wait for a slot: they are what the express lane is for.
+                if chunk.chunk_count > 1 {
+                    slots::take(&mut tx).await?;
+                }
+                return Ok(Ok((tx, chunk)));
+            }
         },
     };
     tx.commit().await?;

@@ -8,6 +8,9 @@ pub struct WorkerConfig {
     /// Chunks applied at once per lane (the RabbitMQ prefetch of each consumer). Each holds
     /// one Postgres connection while it runs.
     pub concurrency: u16,
+    /// Chunks applied at once across all workers of the deployment (0: no cap); see
+    /// `ratify_shared::chunk::slots`.
+    pub apply_slots: u32,
     /// Seconds a worker waits for in-flight chunks on SIGTERM before giving them back.
     pub drain_seconds: u64,
     /// In-process retries of a failing chunk before it goes back to the broker.
@@ -41,6 +44,7 @@ impl WorkerConfig {
             // webhook deliveries.
             common: Common::from_vars(vars, 2 * u32::from(concurrency) + 7)?,
             concurrency,
+            apply_slots: in_range("RATIFY_APPLY_SLOTS", vars.var("RATIFY_APPLY_SLOTS", 0)?, 0..=10_000)?,
             drain_seconds: in_range("RATIFY_DRAIN_SECONDS", vars.var("RATIFY_DRAIN_SECONDS", 30)?, 0..=3600)?,
             chunk_retries: in_range("RATIFY_CHUNK_RETRIES", vars.var("RATIFY_CHUNK_RETRIES", 3)?, 0..=100)?,
             metrics_addr: vars.optional("RATIFY_METRICS_ADDR")?,

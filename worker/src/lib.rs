@@ -34,6 +34,8 @@ use crate::consumer::{Consumer, Lane};
 pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
     let pool = db::lazy_pool(&config.common.database_url, config.common.db_pool_size)
         .context("DATABASE_URL is not a valid Postgres URL")?;
+    // One cap for the process (a worker runs one deployment's chunks).
+    ratify_shared::chunk::slots::set_slots(config.apply_slots);
     // Workers relay too, so a job whose publish failed is delivered even while no api runs.
     let publisher = Arc::new(Publisher::new(config.common.amqp.clone(), config.common.topology()));
     let consumer = Arc::new(Consumer {
@@ -85,7 +87,7 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
     let work = tokio::spawn(consumer.clone().run(Lane::Work, shutdown.clone()));
     let express = tokio::spawn(consumer.clone().run(Lane::Express, shutdown.clone()));
     let dead = tokio::spawn(consumer.clone().run(Lane::Dead, shutdown.clone()));
-    tracing::info!(concurrency = config.concurrency, "worker started");
+    tracing::info!(concurrency = config.concurrency, apply_slots = config.apply_slots, "worker started");
     shutdown.cancelled().await;
     tracing::info!("shutting down: finishing or giving back in-flight chunks");
     let _ = tokio::join!(work, express, dead, relay, purger, heartbeat, scheduler, deliveries);

@@ -17,6 +17,8 @@ pub struct LockedChunk {
     pub dry_run: bool,
     /// The job is the scheduler's auto-approval: its changes are recorded as `auto-approve`.
     pub auto_approve: bool,
+    /// Chunks of its job: a job of one chunk is a small one (the express lane's).
+    pub chunk_count: i32,
 }
 
 /// Locks a chunk row for the rest of the transaction. Two deliveries of the same chunk
@@ -28,7 +30,8 @@ pub async fn lock(
     chunk_no: i32,
 ) -> sqlx::Result<Option<LockedChunk>> {
     sqlx::query_as(
-        "SELECT c.items, c.item_count, c.done_at IS NOT NULL AS done, c.after_chunk, j.dry_run, j.auto_approve
+        "SELECT c.items, c.item_count, c.done_at IS NOT NULL AS done, c.after_chunk, j.dry_run, j.auto_approve,
+                j.chunk_count
          FROM job_chunks c JOIN jobs j ON j.advertiser_id = c.advertiser_id AND j.id = c.job_id
          WHERE c.advertiser_id = $1 AND c.job_id = $2 AND c.chunk_no = $3 FOR UPDATE OF c",
     )

@@ -33,6 +33,10 @@ struct Args {
     /// Chunks each worker applies at once (RATIFY_WORKER_CONCURRENCY); default: the worker's.
     #[arg(long)]
     concurrency: Option<u16>,
+    /// Chunks applied at once across the workers (RATIFY_APPLY_SLOTS); default: twice this
+    /// machine's cores, the setting the README recommends for a Postgres with those cores; 0: no cap.
+    #[arg(long)]
+    apply_slots: Option<usize>,
     /// Run each B2 once more with the api reading from the read replica named by
     /// RATIFY_TEST_DATABASE_READ_URL (`deploy/local.sh bench --replica`): rows tagged "(replica)".
     #[arg(long)]
@@ -49,6 +53,10 @@ async fn main() -> anyhow::Result<()> {
     if let Some(concurrency) = args.concurrency {
         builder = builder.env("RATIFY_WORKER_CONCURRENCY", concurrency);
     }
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let slots = args.apply_slots.unwrap_or(2 * cores);
+    builder = builder.env("RATIFY_APPLY_SLOTS", slots);
+    eprintln!("bench: RATIFY_APPLY_SLOTS={slots} ({cores} cores here)");
     if args.replica {
         let url = std::env::var("RATIFY_TEST_DATABASE_READ_URL")
             .context("--replica needs RATIFY_TEST_DATABASE_READ_URL: run deploy/local.sh bench --replica")?;

@@ -32,6 +32,7 @@ mod lost;
 mod poison;
 mod redelivery;
 mod restart;
+mod slots;
 mod workers;
 
 /// An advertiser (EUR; DEFAULT pays 10 %) with `n` pending transactions of 100.00;

@@ -1,0 +1,64 @@
+//! A cap on chunks applied at once across every worker of a deployment (`RATIFY_APPLY_SLOTS`).
+//!
+//! Chunks are CPU work for Postgres. Past about twice its cores, more chunks at once only
+//! lengthen its run queue: throughput stays, every other statement waits longer (a poll, a
+//! small job's chunk), and more workers get slower. The bench showed it on two cores: 16 chunks
+//! at once (4 workers × 4) were slower and had p99 polls 4 × longer than 4 at once. So each
+//! chunk's transaction first takes one of N transaction-level advisory locks, trying them in
+//! turn; while none is free it waits a few milliseconds and tries again. The lock goes with the
+//! transaction's commit or rollback, so a worker that dies frees its slot. It is taken right
+//! after the chunk's own row lock, before any transaction is read or locked; slot holders never
+//! wait for a chunk row, so no lock cycle appears. Chunks of single-chunk jobs (the express
+//! lane's small jobs) take no slot: a small job must not queue behind a large one. The cap is
+//! per database: every process applying chunks of this deployment shares it.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use sqlx::PgConnection;
+
+/// The advisory lock space of the slots (the two-integer form, apart from the single-key locks
+/// of the purge and the auto-approval scheduler).
+const SLOT_LOCK_SPACE: i32 = 0x5241_5446;
+
+/// Slots of this process; 0: no cap.
+static SLOTS: AtomicU32 = AtomicU32::new(0);
+
+/// Sets this process's cap (a worker does at start; 0, the default, takes no slot).
+pub fn set_slots(slots: u32) {
+    SLOTS.store(slots, Ordering::Relaxed);
+}
+
+/// How long a chunk waits before it tries the slots again.
+fn pause() -> Duration {
+    Duration::from_millis(2 + u64::from(rand_below(8)))
+}
+
+/// A cheap jitter, so that waiting chunks do not retry in step.
+fn rand_below(n: u32) -> u32 {
+    use std::hash::{BuildHasher, RandomState};
+    (RandomState::new().hash_one(0u8) % u64::from(n)) as u32
+}
+
+/// Takes a free slot in the chunk's transaction, waiting while none is; returns at once
+/// without a cap.
+pub async fn take(tx: &mut PgConnection) -> sqlx::Result<()> {
+    let slots = SLOTS.load(Ordering::Relaxed);
+    if slots == 0 {
+        return Ok(());
+    }
+    loop {
+        // The Limit stops the scan at the first lock taken: one slot, not several.
+        let slot: Option<i32> = sqlx::query_scalar(
+            "SELECT s FROM generate_series(1, $1::int) AS s WHERE pg_try_advisory_xact_lock($2, s) LIMIT 1",
+        )
+        .bind(slots as i32)
+        .bind(SLOT_LOCK_SPACE)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if slot.is_some() {
+            return Ok(());
+        }
+        tokio::time::sleep(pause()).await;
+    }
+}
