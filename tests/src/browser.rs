@@ -137,11 +137,20 @@ impl Drop for TempDir {
 
 impl Browser {
     /// Starts chromedriver and a Chromium session; panics with the reason if it cannot.
+    /// Chromium may not come up in time on a loaded machine (chromedriver then reports
+    /// "chrome not reachable"): a fresh driver and profile are tried up to three times.
     pub async fn start() -> Browser {
-        match Browser::try_start().await {
-            Ok(browser) => browser,
-            Err(e) => panic!("could not start a headless Chromium: {e:?}"),
+        let mut failures = Vec::new();
+        for attempt in 1..=3 {
+            match Browser::try_start().await {
+                Ok(browser) => return browser,
+                Err(e) => {
+                    eprintln!("starting a headless Chromium, attempt {attempt} of 3: {e:#}");
+                    failures.push(e);
+                }
+            }
         }
+        panic!("could not start a headless Chromium: {:?}", failures.pop());
     }
 
     /// [`Browser::start`] that hands back the error instead of panicking.
