@@ -285,6 +285,7 @@ cmd_down() {
 
 cmd_test() {
     local t r rc=0
+    check_disk
     start_servers
     t=$(target_dir)
     export RATIFY_TEST_DATABASE_URL=$TEST_DATABASE_URL

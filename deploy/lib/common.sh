@@ -170,3 +170,15 @@ ensure_postgres_can_reach() {
     done
     log "added o+x (search only) to ${fixed[*]} so the postgres user can reach $target"
 }
+
+# check_disk: the full test run needs about 12 GiB (the debug target directory ~8, the
+# Schemathesis venv, the compose images and the servers' data). Say so up front, with
+# what is free, instead of failing later inside pip, the linker or dockerd.
+check_disk() {
+    local need_kib=$((12 * 1024 * 1024)) free_kib
+    free_kib=$(df -Pk "$ROOT" | awk 'NR == 2 {print $4}')
+    [[ $free_kib =~ ^[0-9]+$ ]] || return 0
+    if ((free_kib < need_kib)); then
+        log "WARNING: $((free_kib / 1024)) MiB free on $(df -P "$ROOT" | awk 'NR == 2 {print $6}'); the full test run needs about 12 GiB and may fail on a full disk"
+    fi
+}

@@ -50,7 +50,7 @@ ensure_schemathesis() {
             _st_die "could not create the venv $venv (Debian: apt-get install python3-venv)"
         fi
     fi
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" >&2 ||
+    "$venv/bin/python" -m pip install --quiet --no-cache-dir --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" >&2 ||
         _st_die "pip could not install schemathesis==$SCHEMATHESIS_VERSION"
     "$venv/bin/st" --version >&2 || _st_die "schemathesis installed but 'st --version' fails"
     printf '%s\n' "$SCHEMATHESIS_VERSION" >"$stamp"
