@@ -46,6 +46,9 @@ pub async fn record(
 
     let mut tx = state.pool.begin().await?;
     rows.ids = db::transactions::allocate_ids(&mut tx, rows.order_refs.len() as i64).await?;
+    if let Some(&oldest) = rows.dates.iter().min() {
+        db::auto_approve::recording(&mut tx, advertiser_id, oldest).await?;
+    }
     let total = rows.ids.len();
     // In slices: one statement's parameters are held in the connection's buffer, which
     // keeps its largest size for as long as the connection lives.

@@ -15,6 +15,7 @@ mod doc_links;
 mod edges;
 mod faults;
 mod hostile_input;
+mod hot_updates;
 mod isolation;
 mod job_snapshot;
 mod limits;

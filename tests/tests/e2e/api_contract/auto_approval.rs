@@ -73,6 +73,18 @@ async fn overdue_pending_transactions_are_approved_once_by_one_scheduler() {
     let t = client.transaction(1001, ids[3]).await;
     assert_eq!((t["commissionStatus"].clone(), t["history"].as_array().map(Vec::len)), (json!("declined"), Some(1)));
 
+    // Once nothing old is pending, the scheduler's walk starts at its cutoff; a transaction
+    // recorded later with an older date moves the start back to it, or it would never be seen.
+    eventually("the walk's start past 2026-01-04", Duration::from_secs(60), || async {
+        let past: Option<bool> =
+            sqlx::query_scalar("SELECT auto_approve_from > '2026-01-04T10:00:00Z' FROM advertisers WHERE id = 1001")
+                .fetch_one(&stack.db)
+                .await
+                .expect("reading the watermark");
+        past.filter(|&past| past)
+    })
+    .await;
+
     // A later run approves only what became due since: a new overdue transaction, alone.
     let late = client.record(1001, &json!([row("old-3", "2026-01-04T10:00:00")])).await[0];
     let second = eventually("a second auto-approval job, DONE", Duration::from_secs(60), || async {
