@@ -59,15 +59,6 @@ pub async fn run(pool: PgPool, publisher: Arc<Publisher>, every: Duration, shutd
 /// transaction under the scheduler's lock, then published (what the broker does not
 /// confirm, the relay publishes).
 pub async fn schedule_once(pool: &PgPool, publisher: &Publisher) -> anyhow::Result<Vec<Run>> {
-    // First each walk's start moves past what is no longer pending, each advertiser in a
-    // short transaction of its own (safe beside another worker's scheduler doing the same).
-    let due = {
-        let mut conn = pool.acquire().await?;
-        db::auto_approve::due_advertisers(&mut conn).await?
-    };
-    for (advertiser_id, days) in due {
-        db::auto_approve::advance(pool, advertiser_id, days).await?;
-    }
     let mut tx = pool.begin().await?;
     if !db::auto_approve::try_lock(&mut tx).await? {
         return Ok(Vec::new());
@@ -75,6 +66,9 @@ pub async fn schedule_once(pool: &PgPool, publisher: &Publisher) -> anyhow::Resu
     let mut runs = Vec::new();
     let mut published = Vec::new();
     for (advertiser_id, days) in db::auto_approve::due_advertisers(&mut tx).await? {
+        // The walk's start first moves past what is no longer pending, in a short transaction
+        // of its own (on another connection) so recording waits for it only briefly.
+        db::auto_approve::advance(pool, advertiser_id, days).await?;
         let ids = db::auto_approve::overdue(&mut tx, advertiser_id, days, PER_JOB).await?;
         if ids.is_empty() {
             continue;
