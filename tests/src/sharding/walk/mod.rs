@@ -14,16 +14,17 @@
 //! value, so that a Citus-style cluster can run the join on one shard group.
 
 mod ast;
+mod from;
+mod predicate;
 mod solve;
 
 use std::collections::HashMap;
 
-use ast::{alias_of, column, conjuncts, first_words, is_value, lower, object, resolve, scan};
+use ast::{column, first_words, is_value, lower, object, resolve, scan};
 
 use sqlparser::ast::{
-    BinaryOperator, Delete, Expr, FromTable, InTarget, Insert, JoinConstraint, JoinOperator, Query, Select, SelectItem,
-    SelectItemQualifiedWildcardKind, SetExpr, Statement, TableFactor, TableObject, TableWithJoins, Update,
-    UpdateTableFromKind,
+    Delete, Expr, FromTable, Insert, Query, Select, SelectItem, SelectItemQualifiedWildcardKind, SetExpr, Statement,
+    TableObject, TableWithJoins, Update, UpdateTableFromKind,
 };
 
 use super::{KEY, SHARDED};
@@ -160,165 +161,6 @@ impl Walk {
             self.query(&q, Some(scope))?;
         }
         Ok(())
-    }
-
-    /// Adds the nodes of one `FROM` item and its joins to `scope`; returns the join
-    /// conditions with the nodes each one filters (`None`: the whole block).
-    fn walk_from_item<'q>(
-        &mut self,
-        item: &'q TableWithJoins,
-        scope: &mut Scope,
-        conditions: &mut Vec<(&'q Expr, Option<Vec<usize>>)>,
-    ) -> Result<(), String> {
-        self.factor(&item.relation, scope, conditions)?;
-        for join in &item.joins {
-            let start = scope.nodes.len();
-            self.factor(&join.relation, scope, conditions)?;
-            let right: Vec<usize> = scope.nodes[start..].iter().map(|(_, n)| *n).collect();
-            let (constraint, outer) = match &join.join_operator {
-                JoinOperator::Join(c) | JoinOperator::Inner(c) | JoinOperator::CrossJoin(c) => (c, false),
-                JoinOperator::Left(c) | JoinOperator::LeftOuter(c) => (c, true),
-                other => return Err(format!("unsupported join: {other:?}")),
-            };
-            match constraint {
-                JoinConstraint::On(e) => conditions.push((e, outer.then(|| right.clone()))),
-                JoinConstraint::Using(columns) if columns.iter().any(|c| object(c) == KEY) => {
-                    let left = scope.nodes[..start].iter().rev().find(|(_, n)| self.nodes[*n].has_key);
-                    if let (Some(&(_, l)), Some(&r)) = (left, right.first()) {
-                        let filtered = if outer { vec![r] } else { vec![l, r] };
-                        self.equate(l, r, &filtered);
-                    }
-                }
-                _ => {}
-            }
-        }
-        Ok(())
-    }
-
-    fn factor<'q>(
-        &mut self,
-        factor: &'q TableFactor,
-        scope: &mut Scope,
-        conditions: &mut Vec<(&'q Expr, Option<Vec<usize>>)>,
-    ) -> Result<(), String> {
-        let (alias, id) = match factor {
-            TableFactor::Table { name, alias, args: None, .. } => {
-                let table = object(name);
-                let alias = alias.as_ref().map(|a| lower(&a.name)).unwrap_or_else(|| table.clone());
-                let id = if let Some(cte) = scope.cte(&table) {
-                    let id = self.node(alias.clone(), false, cte.distributed, !matches!(cte.out, Out::None));
-                    self.feed(&cte.out, id);
-                    id
-                } else {
-                    let sharded = SHARDED.contains(&table.as_str());
-                    let has_key = sharded || table == "api_token_advertisers";
-                    self.node(table, sharded, sharded, has_key)
-                };
-                (alias, id)
-            }
-            TableFactor::Derived { subquery, alias, .. } => {
-                let (before, first) = (self.sharded_count(), self.nodes.len());
-                let out = self.query(subquery, Some(scope))?;
-                let distributed = self.sharded_count() > before;
-                let alias = alias.as_ref().map(|a| lower(&a.name)).unwrap_or_default();
-                let id = self.node(format!("({alias})"), false, distributed, !matches!(out, Out::None));
-                self.feed(&out, id);
-                // A derived table lives where its relations do (their own joins are
-                // checked in their block): joining it is joining them.
-                for inner in (first..id).filter(|&n| self.nodes[n].sharded) {
-                    self.links.push((inner, id));
-                }
-                (alias, id)
-            }
-            TableFactor::NestedJoin { table_with_joins, .. } => {
-                return self.walk_from_item(table_with_joins, scope, conditions)
-            }
-            // Table functions (unnest, json_array_elements, generate_series, …).
-            TableFactor::Table { name, alias, .. } | TableFactor::Function { name, alias, .. } => {
-                let (alias, has_key) = alias_of(alias.as_ref(), &object(name));
-                (alias.clone(), self.node(format!("{alias}()"), false, false, has_key))
-            }
-            TableFactor::UNNEST { alias, .. } => {
-                let (alias, has_key) = alias_of(alias.as_ref(), "unnest");
-                (alias.clone(), self.node(format!("{alias}()"), false, false, has_key))
-            }
-            other => return Err(format!("unsupported FROM item: {}", first_words(&other.to_string()))),
-        };
-        scope.nodes.push((alias, id));
-        Ok(())
-    }
-
-    /// A derived relation's `advertiser_id` takes its source's key.
-    fn feed(&mut self, out: &Out, id: usize) {
-        match out {
-            Out::Node(src) => {
-                self.edges.push((*src, id));
-                self.links.push((*src, id));
-            }
-            Out::Value(v) => self.roots.push((id, v.clone())),
-            Out::None => {}
-        }
-    }
-
-    /// The node whose `advertiser_id` `expr` names, and whether it is an outer one.
-    fn key_ref(&self, expr: &Expr, scope: &Scope) -> Option<(usize, bool)> {
-        let (qualifier, name) = column(expr)?;
-        if name != KEY {
-            return None;
-        }
-        resolve(&self.nodes, scope, qualifier.as_deref(), 0)
-    }
-
-    /// `a.advertiser_id = b.advertiser_id` in a predicate filtering `filtered`.
-    fn equate(&mut self, a: usize, b: usize, filtered: &[usize]) {
-        self.links.push((a, b));
-        if filtered.contains(&b) {
-            self.edges.push((a, b));
-        }
-        if filtered.contains(&a) {
-            self.edges.push((b, a));
-        }
-    }
-
-    /// Reads one predicate of a block whose own nodes are `block`; it filters `filtered`.
-    fn predicate(&mut self, expr: &Expr, scope: &Scope, block: &[usize], filtered: &[usize]) -> Result<(), String> {
-        let mut parts = Vec::new();
-        conjuncts(expr, &mut parts);
-        for part in parts {
-            match part {
-                Expr::BinaryOp { left, op: BinaryOperator::Eq, right } => {
-                    match (self.key_ref(left, scope), self.key_ref(right, scope)) {
-                        (Some((a, _)), Some((b, _))) => self.equate(a, b, filtered),
-                        (Some((a, _)), None) if is_value(right) => self.root(a, right, filtered),
-                        (None, Some((b, _))) if is_value(left) => self.root(b, left, filtered),
-                        _ => {}
-                    }
-                }
-                Expr::AnyOp { left, compare_op: BinaryOperator::Eq, right, .. } if is_value(right) => {
-                    if let Some((a, _)) = self.key_ref(left, scope) {
-                        self.root(a, right, filtered);
-                    }
-                }
-                Expr::In { expr: e, target: InTarget::List(list), negated: false, .. } if list.iter().all(is_value) => {
-                    if let Some((a, _)) = self.key_ref(e, scope) {
-                        self.root(a, part, filtered);
-                    }
-                }
-                _ => {}
-            }
-            for (qualifier, _) in scan(part).columns.iter().filter(|(q, _)| q.is_some()) {
-                if let Some((n, true)) = resolve(&self.nodes, scope, qualifier.as_deref(), 0) {
-                    self.correlations.push((n, block.to_vec()));
-                }
-            }
-        }
-        self.subqueries(expr, scope)
-    }
-
-    fn root(&mut self, node: usize, value: &Expr, filtered: &[usize]) {
-        if filtered.contains(&node) {
-            self.roots.push((node, value.to_string()));
-        }
     }
 
     /// Walks a block of relations with its predicates; returns its nodes.

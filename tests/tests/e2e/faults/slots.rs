@@ -21,6 +21,17 @@ async fn at_most_the_slots_apply_at_once_across_workers_and_small_jobs_pass() {
         let waiting = at_gate(&stack, 0).await;
         assert!(waiting <= 3, "{waiting} chunks mid-transaction with 2 slots and one small job");
     }
+    // The chunks past the cap queue on a slot in Postgres (no retries in a loop).
+    eventually("chunks queued on a slot", FINISH, || async {
+        let queued: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'advisory'",
+        )
+        .fetch_one(&stack.db)
+        .await
+        .ok()?;
+        (queued >= 1).then_some(queued)
+    })
+    .await;
     gate.commit().await.expect("opening the gate");
     for job in [&large, &small] {
         let job = finished(&client, job).await;
