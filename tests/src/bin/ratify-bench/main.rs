@@ -33,8 +33,8 @@ struct Args {
     /// Chunks each worker applies at once (RATIFY_WORKER_CONCURRENCY); default: the worker's.
     #[arg(long)]
     concurrency: Option<u16>,
-    /// Chunks applied at once across the workers (RATIFY_APPLY_SLOTS); default: twice this
-    /// machine's cores, the setting the README recommends for a Postgres with those cores; 0: no cap.
+    /// Chunks applied at once across the workers (RATIFY_APPLY_SLOTS); default: this
+    /// machine's cores plus one, the setting the README recommends for a Postgres with those cores; 0: no cap.
     #[arg(long)]
     apply_slots: Option<usize>,
     /// Run each B2 once more with the api reading from the read replica named by
@@ -54,7 +54,7 @@ async fn main() -> anyhow::Result<()> {
         builder = builder.env("RATIFY_WORKER_CONCURRENCY", concurrency);
     }
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let slots = args.apply_slots.unwrap_or(2 * cores);
+    let slots = args.apply_slots.unwrap_or(cores + 1);
     builder = builder.env("RATIFY_APPLY_SLOTS", slots);
     eprintln!("bench: RATIFY_APPLY_SLOTS={slots} ({cores} cores here)");
     if args.replica {
