@@ -58,6 +58,7 @@ pub async fn measure(stack: &Stack, seeded: &Seeded, _scale: &Scale) -> anyhow::
         // Alternate the status so every pass really changes every row, and the two
         // scenarios so both see the same table.
         let status = if pass % 2 == 0 { "approved" } else { "pending" };
+        crate::data::checkpoint(stack).await?;
         let cpu = postgres_seconds();
         if pass % 2 == 0 {
             floor.with_outcomes.push(one_pass(stack, seeded, status, true).await?);
