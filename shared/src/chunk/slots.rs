@@ -9,10 +9,9 @@
 //! sleeps in Postgres until that one is released. Waiting costs no CPU: an earlier version
 //! retried every few milliseconds instead, and with 4 workers × 4 chunks the twelve waiting
 //! chunks' retries took a sixth of B2's throughput (72,141 items/s against 85,000–87,000
-//! queued). The lock goes with the transaction's commit or
-//! rollback, so a worker that dies frees its slot. It is taken right
-//! after the chunk's own row lock, before any transaction is read or locked; slot holders never
-//! wait for a chunk row, so no lock cycle appears. Chunks of single-chunk jobs (the express
+//! queued). The lock goes with the transaction's commit or rollback, so a worker that dies
+//! frees its slot. It is taken right after the chunk's own row lock, before any transaction
+//! is read or locked; slot holders never wait for a chunk row, so no lock cycle appears. Chunks of single-chunk jobs (the express
 //! lane's small jobs) take no slot: a small job must not queue behind a large one. The cap is
 //! per database: every process applying chunks of this deployment shares it.
 

@@ -233,7 +233,6 @@ impl StateUpdates {
         self.old_sale_amounts.push(state.old_sale_amount);
         self.old_commission_amounts.push(state.old_commission_amount);
         self.validation_dates.push(state.validation_date);
-        self.amends |= parts_changed;
         Ok(())
     }
 }
@@ -275,9 +274,6 @@ pub struct StateUpdates {
     pub old_sale_amounts: Vec<Option<i64>>,
     pub old_commission_amounts: Vec<Option<i64>>,
     pub validation_dates: Vec<Option<DateTime<Utc>>>,
-    /// Whether an amend changed any of them; without one only the status, the decline
-    /// reason and the validation date can differ from what was read.
-    pub amends: bool,
 }
 
 /// Writes the final state of every changed transaction of a chunk in one statement, in
@@ -295,7 +291,9 @@ pub async fn update_states(
     if rows.ids.is_empty() {
         return Ok(Vec::new());
     }
-    if !rows.amends {
+    // New parts are given exactly where an amend changed the transaction; without one, only
+    // the status, the decline reason and the validation date can differ from what was read.
+    if rows.parts.iter().all(Option::is_none) {
         return sqlx::query_as(
             "UPDATE transactions t SET commission_status = u.status, decline_reason = u.decline_reason,
                     validation_date = u.validation_date, history = t.history || $6::bigint

@@ -177,8 +177,8 @@ pub fn b2_job(seeded: &Seeded, scale: &Scale, j: usize) -> (i64, Value) {
 /// Starts a measured pass right after a checkpoint, as every pass of B0, B0u and B2 does, so
 /// that each pays the full-page images of the pages it touches first, and no checkpoint the
 /// WAL's size asks for falls inside one of them. Without it one did, near the end of every full
-/// run: the last B2 (4 workers) wrote a full page image for each page it touched and
-/// came out slower than the first.
+/// run: the last B2 (4 workers) wrote a full page image for each page it touched and came out
+/// slower than the first.
 pub async fn checkpoint(stack: &Stack) -> anyhow::Result<()> {
     sqlx::query("CHECKPOINT").execute(&stack.db).await?;
     Ok(())

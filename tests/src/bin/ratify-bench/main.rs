@@ -33,8 +33,9 @@ struct Args {
     /// Chunks each worker applies at once (RATIFY_WORKER_CONCURRENCY); default: the worker's.
     #[arg(long)]
     concurrency: Option<u16>,
-    /// Chunks applied at once across the workers (RATIFY_APPLY_SLOTS); default: this
-    /// machine's cores plus one, the setting the README recommends for a Postgres with those cores; 0: no cap.
+    /// Chunks applied at once across the workers (RATIFY_APPLY_SLOTS); default: this machine's
+    /// cores plus one, the setting the README recommends for a Postgres with those cores; 0: no
+    /// cap.
     #[arg(long)]
     apply_slots: Option<usize>,
     /// Run each B2 once more with the api reading from the read replica named by
